@@ -1,0 +1,144 @@
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_POST
+
+from dealerdesk.core import services as core_services
+from dealerdesk.core.errors import DomainError
+from dealerdesk.core.models import Notification
+from dealerdesk.core.pagination import keyset_page
+
+from . import selectors, services
+from .forms import LanguageForm, LoginForm
+from .permissions import user_can
+
+LOCKED_MESSAGE = gettext_noop(
+    "Too many failed logins: this account is locked for 15 minutes. Try again later or ask your store administrator."
+)
+
+
+def locked_out(request: HttpRequest, response=None, credentials=None, *args, **kwargs) -> HttpResponse:
+    """django-axes calls this when a username is locked: a clear message, in the page or as JSON."""
+    message = _(LOCKED_MESSAGE)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "locked_out", "detail": message}, status=429)
+    return render(request, "registration/login.html", {"form": LoginForm(request), "locked_message": message}, status=429)
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's form and checks; the write goes through the service so it is audited."""
+
+    def form_valid(self, form):
+        services.user_change_password(actor=self.request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, self.request.user)
+        messages.success(self.request, _("Your password has been changed."))
+        return redirect("home")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = selectors.membership_summary_for(request.user)
+    stores = [row["store"] for row in memberships]
+    current = _current_store(request, stores)
+    context = {
+        "memberships": memberships,
+        "current_store": current,
+        "recent_audit": selectors.audit_recent_for_store(request.user, current) if current else [],
+        "can_view_audit": bool(current and user_can(request.user, "store.view_audit", current)),
+    }
+    return render(request, "accounts/home.html", context)
+
+
+def _current_store(request: HttpRequest, stores: list):
+    """The store chosen with ?store=<code> (remembered in the session), else the first one."""
+    wanted = request.GET.get("store") or request.session.get("store_code")
+    for store in stores:
+        if store.code == wanted:
+            request.session["store_code"] = store.code
+            return store
+    return stores[0] if stores else None
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; saved on the profile when signed in, in a cookie otherwise."""
+    form = LanguageForm(request.POST)
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    response = redirect(next_url)
+    if not form.is_valid():
+        messages.error(request, _("Choose Chinese or English."))
+        return response
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated:
+        try:
+            services.user_set_language(actor=request.user, language=language)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    response.set_cookie("django_language", language, samesite="Lax", httponly=True)
+    return response
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    """The audit trail of the stores whose trail the user may see, newest first, keyset pages."""
+    qs = selectors.audit_visible_to(request.user)
+    store_code = request.GET.get("store", "")
+    if store_code:
+        qs = qs.filter(store__code=store_code)
+    action = request.GET.get("action", "").strip()
+    if action:
+        qs = qs.filter(action__startswith=action)
+    page = keyset_page(qs, cursor=request.GET.get("after"), size=50)
+    context = {
+        "page": page,
+        "stores": selectors.store_visible_to(request.user),
+        "store_code": store_code,
+        "action": action,
+    }
+    return render(request, "accounts/audit_list.html", context)
+
+
+@login_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    """Staff of each store the user administers."""
+    stores = [s for s in selectors.store_visible_to(request.user) if user_can(request.user, "store.manage", s)]
+    rows = [{"store": s, "members": list(selectors.staff_of_store(request.user, s))} for s in stores]
+    return render(request, "accounts/staff_list.html", {"rows": rows})
+
+
+@login_required
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    """Outgoing messages of the stores whose outbox the user may see, with delivery status."""
+    qs = selectors.notification_visible_to(request.user)
+    status = request.GET.get("status", "")
+    if status in Notification.Status.values:
+        qs = qs.filter(status=status)
+    page = keyset_page(qs, cursor=request.GET.get("after"), size=50)
+    return render(request, "accounts/outbox_list.html", {"page": page, "status": status, "statuses": Notification.Status.choices})
+
+
+@login_required
+@require_POST
+def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = selectors.notification_visible_to(request.user).filter(pk=pk).first()
+    if notification is None:
+        raise Http404
+    try:
+        core_services.notification_retry(actor=request.user, notification=notification)
+        messages.success(request, _("The message is queued again."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("outbox_list")

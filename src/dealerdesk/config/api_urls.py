@@ -1,0 +1,7 @@
+"""Everything under /api/v1/. Each app adds its own api/urls.py here."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("dealerdesk.accounts.api.urls")),
+]

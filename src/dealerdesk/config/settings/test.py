@@ -1,0 +1,16 @@
+"""The test suite. SQLite in a temporary file (or PostgreSQL via DATABASE_URL)."""
+
+from .base import *  # noqa: F403
+from .base import STATIC_ROOT
+
+DEBUG = False
+SECRET_KEY = "test-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+DEALERDESK_DEMO_DATA_ALLOWED = True
+NOTIFICATION_WEBHOOK_TIMEOUT = 3
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+admin.site.site_header = "DealerDesk"
+admin.site.site_title = "DealerDesk"
+
+urlpatterns = [
+    path("", include("dealerdesk.accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("dealerdesk.config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+]

@@ -1,0 +1,62 @@
+"""Writing the audit trail and the access log. Called by services inside their transaction."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from . import context
+from .models import AccessLog, AuditEntry
+
+
+def _store_id_of(target: models.Model) -> int | None:
+    if type(target).__name__ == "Store":
+        return target.pk
+    return getattr(target, "store_id", None)
+
+
+def audit_record(
+    *, actor, action: str, target: models.Model, diff: dict[str, Any] | None = None, store_id: int | None = None
+) -> AuditEntry:
+    """Append one audit entry for `target`. `action` is "<entity>.<past-verb>"."""
+    ctx = context.current()
+    return AuditEntry.objects.create(
+        store_id=store_id if store_id is not None else _store_id_of(target),
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=str(target)[:200],
+        diff=diff or {},
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+    )
+
+
+def diff_fields(before: dict[str, Any], after: dict[str, Any], *, masked: Iterable[str] = ()) -> dict[str, list]:
+    """{field: [old, new]} for fields that changed; masked fields record only that they changed."""
+    masked = set(masked)
+    changes = {}
+    for name, new in after.items():
+        old = before.get(name)
+        if old != new:
+            changes[name] = ["***", "***"] if name in masked else [_plain(old), _plain(new)]
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+def access_record(
+    *, actor, kind: str, target_type: str, target_id: str = "", store_id: int | None = None,
+    fields: list[str] | None = None, row_count: int = 1, reason: str = "",
+) -> AccessLog:
+    """Record that `actor` revealed or exported personal data."""
+    ctx = context.current()
+    return AccessLog.objects.create(
+        store_id=store_id, actor=actor, kind=kind, target_type=target_type, target_id=target_id,
+        fields=fields or [], row_count=row_count, reason=reason, request_id=ctx.request_id, ip=ctx.ip,
+    )

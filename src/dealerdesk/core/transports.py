@@ -1,0 +1,62 @@
+"""How an outbox message leaves the building: Django's email backend, or an HTTP gateway webhook."""
+
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+
+class DeliveryFailed(Exception):
+    """The transport could not hand the message over; the outbox will retry."""
+
+
+def deliver(notification) -> None:
+    channel = notification.channel
+    if channel == "email":
+        _send_email(notification)
+    elif channel in ("sms", "wechat"):
+        _post_webhook(notification)
+    elif channel == "in_app":
+        return  # the row itself is the message; the recipient reads it in the app
+    else:
+        raise DeliveryFailed(f"unknown channel {channel}")
+
+
+def _send_email(notification) -> None:
+    try:
+        send_mail(notification.subject, notification.body, None, [notification.recipient])
+    except OSError as exc:  # SMTP errors are OSError subclasses
+        raise DeliveryFailed(f"email: {type(exc).__name__}") from exc
+
+
+def _post_webhook(notification) -> None:
+    url = settings.NOTIFICATION_WEBHOOKS.get(notification.channel)
+    if not url:
+        raise DeliveryFailed(f"no gateway configured for {notification.channel}")
+    payload = json.dumps(
+        {
+            "id": notification.pk,
+            "channel": notification.channel,
+            "to": notification.recipient,
+            "subject": notification.subject,
+            "text": notification.body,
+        },
+        ensure_ascii=False,
+    ).encode()
+    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": f"dealerdesk-{notification.pk}"}
+    secret = settings.NOTIFICATION_WEBHOOK_SECRET
+    if secret:
+        headers["X-DealerDesk-Signature"] = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(url, data=payload, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=settings.NOTIFICATION_WEBHOOK_TIMEOUT) as response:  # noqa: S310
+            if not 200 <= response.status < 300:
+                raise DeliveryFailed(f"gateway answered HTTP {response.status}")
+    except urllib.error.HTTPError as exc:
+        raise DeliveryFailed(f"gateway answered HTTP {exc.code}") from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise DeliveryFailed(f"gateway unreachable: {type(exc).__name__}") from exc
