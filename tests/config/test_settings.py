@@ -24,7 +24,13 @@ def _dealerdesk(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def test_check_deploy_passes_at_warning_level(tmp_path):
-    result = _dealerdesk("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "DEALERDESK_VAR": str(tmp_path)})
+    result = _dealerdesk(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION_ENV, "DEALERDESK_VAR": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -10,8 +10,14 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from dealerdesk.core.errors import TransitionRefused
 from dealerdesk.core.models import Notification
-from dealerdesk.core.services import notification_deliver, notification_queue, notification_retry, notifications_deliver_due
+from dealerdesk.core.services import (
+    notification_deliver,
+    notification_queue,
+    notification_retry,
+    notifications_deliver_due,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,12 +61,16 @@ def gateway_settings(settings):
     return settings
 
 
-def test_webhook_is_retried_with_backoff_until_it_succeeds(store_a, gateway_settings, django_capture_on_commit_callbacks):
+def test_webhook_is_retried_with_backoff_until_it_succeeds(
+    store_a, gateway_settings, django_capture_on_commit_callbacks
+):
     with Gateway(fail_first=2) as gateway:
         gateway_settings.NOTIFICATION_WEBHOOKS = {"sms": gateway.url, "wechat": ""}
         # queueing enqueues a delivery task on commit; the immediate backend runs it: attempt 1 fails
         with django_capture_on_commit_callbacks(execute=True):
-            note = notification_queue(channel="sms", recipient="+8613800138000", subject="试驾提醒", body="明天10点", store=store_a)
+            note = notification_queue(
+                channel="sms", recipient="+8613800138000", subject="试驾提醒", body="明天10点", store=store_a
+            )
         note.refresh_from_db()
         assert (note.status, note.attempts) == ("pending", 1)
         assert "HTTP 500" in note.last_error
@@ -85,7 +95,9 @@ def test_webhook_is_retried_with_backoff_until_it_succeeds(store_a, gateway_sett
 def test_a_gateway_that_never_answers_ends_failed_and_can_be_retried(store_a, gateway_settings, make_staff):
     with Gateway(fail_first=100) as gateway:
         gateway_settings.NOTIFICATION_WEBHOOKS = {"sms": gateway.url, "wechat": ""}
-        note = notification_queue(channel="sms", recipient="+8613800138000", subject="s", body="b", store=store_a)
+        note = notification_queue(
+            channel="sms", recipient="+8613800138000", subject="s", body="b", store=store_a
+        )
         now = timezone.now()
         for _ in range(gateway_settings.NOTIFICATION_MAX_ATTEMPTS):
             note = notification_deliver(note.pk, now=now) or note
@@ -109,21 +121,29 @@ def test_unreachable_gateway_is_a_recorded_failure(store_a, gateway_settings):
 
 
 def test_email_goes_through_djangos_backend(store_a):
-    note = notification_queue(channel="email", recipient="kehu@example.com", subject="交车预约", body="周六 10:00", store=store_a)
+    note = notification_queue(
+        channel="email", recipient="kehu@example.com", subject="交车预约", body="周六 10:00", store=store_a
+    )
     note = notification_deliver(note.pk)
     assert note.status == "sent"
     assert mail.outbox[-1].subject == "交车预约" and mail.outbox[-1].to == ["kehu@example.com"]
 
 
 def test_retry_of_a_message_that_is_not_failed_is_refused(store_a, make_staff):
-    note = notification_queue(channel="email", recipient="a@example.com", subject="s", body="b", store=store_a)
-    with pytest.raises(Exception, match="not allowed"):
+    note = notification_queue(
+        channel="email", recipient="a@example.com", subject="s", body="b", store=store_a
+    )
+    with pytest.raises(TransitionRefused) as refused:
         notification_retry(actor=make_staff("sales_manager", store_a), notification=note)
+    assert refused.value.code == "notification_not_failed"
+    assert refused.value.status == 409
 
 
 def test_outbox_page_shows_status_attempts_and_error(store_a, make_staff, client, gateway_settings):
     gateway_settings.NOTIFICATION_WEBHOOKS = {"sms": "", "wechat": ""}
-    note = notification_queue(channel="sms", recipient="+8613800138000", subject="到店提醒", body="b", store=store_a)
+    note = notification_queue(
+        channel="sms", recipient="+8613800138000", subject="到店提醒", body="b", store=store_a
+    )
     notification_deliver(note.pk)
     client.force_login(make_staff("sales_manager", store_a))
     body = client.get(reverse("outbox_list")).content.decode()
@@ -132,5 +152,7 @@ def test_outbox_page_shows_status_attempts_and_error(store_a, make_staff, client
 
 def test_in_app_notification_needs_no_delivery(store_a, make_staff):
     user = make_staff("consultant", store_a)
-    note = notification_queue(channel="in_app", recipient_user=user, subject="新客户分配", body="x", store=store_a)
+    note = notification_queue(
+        channel="in_app", recipient_user=user, subject="新客户分配", body="x", store=store_a
+    )
     assert note.status == Notification.Status.SENT

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def counting_duty():
     calls = []
-    periodic.DUTIES["test.count"] = periodic.Duty("test.count", timedelta(hours=1), lambda now: calls.append(now) or len(calls))
+    periodic.DUTIES["test.count"] = periodic.Duty(
+        "test.count", timedelta(hours=1), lambda now: calls.append(now) or len(calls)
+    )
     yield calls
     periodic.DUTIES.pop("test.count")
 

@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "dealerdesk.accounts"
     label = "accounts"
     verbose_name = _("Stores and staff")
+
+    def ready(self) -> None:
+        from . import actions  # noqa: F401  registers audit action labels

@@ -17,7 +17,9 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Asia/Shanghai)."), params={"value": value})
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone (e.g. Asia/Shanghai)."), params={"value": value}
+        )
 
 
 def validate_opening_hours(value) -> None:
@@ -60,11 +62,15 @@ class DealerGroup(models.Model):
 class Store(models.Model):
     """A 4S store (门店): the unit every domain record belongs to."""
 
-    group = models.ForeignKey(DealerGroup, verbose_name=_("dealer group"), on_delete=models.PROTECT, related_name="stores")
+    group = models.ForeignKey(
+        DealerGroup, verbose_name=_("dealer group"), on_delete=models.PROTECT, related_name="stores"
+    )
     name = models.CharField(_("name"), max_length=100)
     code = models.SlugField(_("code"), max_length=30, unique=True)
     city = models.CharField(_("city"), max_length=50)
-    time_zone = models.CharField(_("time zone"), max_length=50, default="Asia/Shanghai", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        _("time zone"), max_length=50, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
     brands = models.JSONField(_("brands sold"), default=list, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
@@ -105,7 +111,9 @@ class User(AbstractUser):
     @cached_property
     def active_memberships(self) -> list["Membership"]:
         return list(
-            self.memberships.filter(is_active=True, store__is_active=True).select_related("store", "store__group")
+            self.memberships.filter(is_active=True, store__is_active=True).select_related(
+                "store", "store__group"
+            )
         )
 
     def _store_sets(self) -> tuple[frozenset[int], frozenset[int]]:
@@ -114,9 +122,15 @@ class User(AbstractUser):
         if cached is None:
             direct = frozenset(m.store_id for m in self.active_memberships)
             admin_groups = {m.store.group_id for m in self.active_memberships if m.role == Role.GROUP_ADMIN}
-            via_group = frozenset(
-                Store.objects.filter(group_id__in=admin_groups, is_active=True).values_list("id", flat=True)
-            ) if admin_groups else frozenset()
+            via_group = (
+                frozenset(
+                    Store.objects.filter(group_id__in=admin_groups, is_active=True).values_list(
+                        "id", flat=True
+                    )
+                )
+                if admin_groups
+                else frozenset()
+            )
             cached = self.__dict__["_store_sets_cache"] = (direct, via_group)
         return cached
 
@@ -145,8 +159,12 @@ class User(AbstractUser):
 class Membership(models.Model):
     """A person's role in one store. Several memberships give several roles or stores."""
 
-    user = models.ForeignKey(User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="memberships")
-    store = models.ForeignKey(Store, verbose_name=_("store"), on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    store = models.ForeignKey(
+        Store, verbose_name=_("store"), on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
@@ -155,7 +173,9 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "store", "role"], name="membership_unique_role_per_store"),
+            models.UniqueConstraint(
+                fields=["user", "store", "role"], name="membership_unique_role_per_store"
+            ),
         ]
         indexes = [models.Index(fields=["store", "role", "is_active"], name="membership_store_role")]
 

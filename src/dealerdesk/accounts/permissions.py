@@ -1,6 +1,7 @@
 """The one place that decides whether a person may do something to a store's object.
 
-`user_can(user, "customers.reveal", obj)` looks at the person's roles in the object's store. The same codes are
+`user_can(user, "customers.reveal", obj)` looks at the person's roles in the object's store.
+The same codes are
 registered with django-rules, so `user.has_perm("customers.reveal", obj)` and templates agree with services.
 """
 

@@ -45,9 +45,16 @@ PERMISSIONS: dict[str, str] = {
 
 _SELLING = {"store.view", "customers.view_own", "customers.edit", "sales.sell", "customers.export"}
 _MANAGING = _SELLING | {
-    "store.view_audit", "customers.view_store", "customers.reveal", "customers.assign",
-    "customers.approve_lost", "customers.export_large", "sales.approve_discount", "sales.sign_for_store",
-    "reports.view_store", "store.view_outbox",
+    "store.view_audit",
+    "customers.view_store",
+    "customers.reveal",
+    "customers.assign",
+    "customers.approve_lost",
+    "customers.export_large",
+    "sales.approve_discount",
+    "sales.sign_for_store",
+    "reports.view_store",
+    "store.view_outbox",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -45,7 +45,11 @@ def staff_of_store(user, store: Store) -> QuerySet[Membership]:
     """Active memberships of a store the user can see."""
     if store.pk not in (user.visible_store_ids() or {store.pk}):
         return Membership.objects.none()
-    return Membership.objects.filter(store=store, is_active=True).select_related("user").order_by("role", "user__username")
+    return (
+        Membership.objects.filter(store=store, is_active=True)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
 
 
 def notification_visible_to(user) -> QuerySet[Notification]:

@@ -19,7 +19,8 @@ from .forms import LanguageForm, LoginForm
 from .permissions import user_can
 
 LOCKED_MESSAGE = gettext_noop(
-    "Too many failed logins: this account is locked for 15 minutes. Try again later or ask your store administrator."
+    "Too many failed logins: this account is locked for 15 minutes. "
+    "Try again later or ask your store administrator."
 )
 
 
@@ -28,7 +29,12 @@ def locked_out(request: HttpRequest, response=None, credentials=None, *args, **k
     message = _(LOCKED_MESSAGE)
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "locked_out", "detail": message}, status=429)
-    return render(request, "registration/login.html", {"form": LoginForm(request), "locked_message": message}, status=429)
+    return render(
+        request,
+        "registration/login.html",
+        {"form": LoginForm(request), "locked_message": message},
+        status=429,
+    )
 
 
 class LoginView(auth_views.LoginView):
@@ -40,7 +46,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's form and checks; the write goes through the service so it is audited."""
 
     def form_valid(self, form):
-        services.user_change_password(actor=self.request.user, new_password=form.cleaned_data["new_password1"])
+        services.user_change_password(
+            actor=self.request.user, new_password=form.cleaned_data["new_password1"]
+        )
         update_session_auth_hash(self.request, self.request.user)
         messages.success(self.request, _("Your password has been changed."))
         return redirect("home")
@@ -114,7 +122,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
     """Staff of each store the user administers."""
-    stores = [s for s in selectors.store_visible_to(request.user) if user_can(request.user, "store.manage", s)]
+    stores = [
+        s for s in selectors.store_visible_to(request.user) if user_can(request.user, "store.manage", s)
+    ]
     rows = [{"store": s, "members": list(selectors.staff_of_store(request.user, s))} for s in stores]
     return render(request, "accounts/staff_list.html", {"rows": rows})
 
@@ -127,7 +137,11 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
     if status in Notification.Status.values:
         qs = qs.filter(status=status)
     page = keyset_page(qs, cursor=request.GET.get("after"), size=50)
-    return render(request, "accounts/outbox_list.html", {"page": page, "status": status, "statuses": Notification.Status.choices})
+    return render(
+        request,
+        "accounts/outbox_list.html",
+        {"page": page, "status": status, "statuses": Notification.Status.choices},
+    )
 
 
 @login_required

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from . import duties  # noqa: F401  registers the periodic duties
+        from . import actions, duties  # noqa: F401  register audit labels and periodic duties

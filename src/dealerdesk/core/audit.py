@@ -16,7 +16,12 @@ def _store_id_of(target: models.Model) -> int | None:
 
 
 def audit_record(
-    *, actor, action: str, target: models.Model, diff: dict[str, Any] | None = None, store_id: int | None = None
+    *,
+    actor,
+    action: str,
+    target: models.Model,
+    diff: dict[str, Any] | None = None,
+    store_id: int | None = None,
 ) -> AuditEntry:
     """Append one audit entry for `target`. `action` is "<entity>.<past-verb>"."""
     ctx = context.current()
@@ -33,7 +38,9 @@ def audit_record(
     )
 
 
-def diff_fields(before: dict[str, Any], after: dict[str, Any], *, masked: Iterable[str] = ()) -> dict[str, list]:
+def diff_fields(
+    before: dict[str, Any], after: dict[str, Any], *, masked: Iterable[str] = ()
+) -> dict[str, list]:
     """{field: [old, new]} for fields that changed; masked fields record only that they changed."""
     masked = set(masked)
     changes = {}
@@ -51,12 +58,40 @@ def _plain(value: Any) -> Any:
 
 
 def access_record(
-    *, actor, kind: str, target_type: str, target_id: str = "", store_id: int | None = None,
-    fields: list[str] | None = None, row_count: int = 1, reason: str = "",
+    *,
+    actor,
+    kind: str,
+    target_type: str,
+    target_id: str = "",
+    store_id: int | None = None,
+    fields: list[str] | None = None,
+    row_count: int = 1,
+    reason: str = "",
 ) -> AccessLog:
     """Record that `actor` revealed or exported personal data."""
     ctx = context.current()
     return AccessLog.objects.create(
-        store_id=store_id, actor=actor, kind=kind, target_type=target_type, target_id=target_id,
-        fields=fields or [], row_count=row_count, reason=reason, request_id=ctx.request_id, ip=ctx.ip,
+        store_id=store_id,
+        actor=actor,
+        kind=kind,
+        target_type=target_type,
+        target_id=target_id,
+        fields=fields or [],
+        row_count=row_count,
+        reason=reason,
+        request_id=ctx.request_id,
+        ip=ctx.ip,
     )
+
+
+# Human labels of audit action codes, registered by each app (see <app>/actions.py).
+ACTION_LABELS: dict[str, str] = {}
+
+
+def register_action_labels(labels: dict[str, str]) -> None:
+    ACTION_LABELS.update(labels)
+
+
+def action_label(code: str) -> str:
+    """The translated label of an action code, or the code itself when none is registered."""
+    return str(ACTION_LABELS.get(code, code))

@@ -40,11 +40,19 @@ class AuditEntry(AppendOnlyModel):
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     store = models.ForeignKey(
-        "accounts.Store", verbose_name=_("store"), null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.Store",
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=80)
@@ -78,7 +86,11 @@ class AccessLog(AppendOnlyModel):
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     store = models.ForeignKey(
-        "accounts.Store", verbose_name=_("store"), null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.Store",
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor = models.ForeignKey(
@@ -102,6 +114,9 @@ class AccessLog(AppendOnlyModel):
             models.Index(fields=["target_type", "target_id"], name="accesslog_target"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target_type}#{self.target_id}"
+
 
 class Notification(models.Model):
     """One message in the outbox. The worker delivers it; failures are retried with back-off."""
@@ -118,12 +133,20 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
 
     store = models.ForeignKey(
-        "accounts.Store", verbose_name=_("store"), null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.Store",
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="notifications",
     )
     recipient_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient (staff)"), null=True, blank=True,
-        on_delete=models.CASCADE, related_name="notifications",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient (staff)"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     recipient = models.CharField(_("recipient"), max_length=200, blank=True)

@@ -16,14 +16,29 @@ logger = logging.getLogger(__name__)
 
 
 def notification_queue(
-    *, channel: str, subject: str, body: str, recipient: str = "", recipient_user=None, store=None, kind: str = ""
+    *,
+    channel: str,
+    subject: str,
+    body: str,
+    recipient: str = "",
+    recipient_user=None,
+    store=None,
+    kind: str = "",
 ) -> Notification:
     """Put a message in the outbox; the worker picks it up once the current transaction commits."""
     now = timezone.now()
     notification = Notification.objects.create(
-        channel=channel, subject=subject[:200], body=body, recipient=recipient, recipient_user=recipient_user,
-        store=store, kind=kind, next_attempt_at=now,
-        status=Notification.Status.SENT if channel == Notification.Channel.IN_APP else Notification.Status.PENDING,
+        channel=channel,
+        subject=subject[:200],
+        body=body,
+        recipient=recipient,
+        recipient_user=recipient_user,
+        store=store,
+        kind=kind,
+        next_attempt_at=now,
+        status=Notification.Status.SENT
+        if channel == Notification.Channel.IN_APP
+        else Notification.Status.PENDING,
         sent_at=now if channel == Notification.Channel.IN_APP else None,
     )
     if notification.status == Notification.Status.PENDING:

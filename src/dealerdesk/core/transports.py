@@ -47,7 +47,10 @@ def _post_webhook(notification) -> None:
         },
         ensure_ascii=False,
     ).encode()
-    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": f"dealerdesk-{notification.pk}"}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Idempotency-Key": f"dealerdesk-{notification.pk}",
+    }
     secret = settings.NOTIFICATION_WEBHOOK_SECRET
     if secret:
         headers["X-DealerDesk-Signature"] = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()

@@ -9,7 +9,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         from django.utils.translation import gettext as _
 
         return JsonResponse(
-            {"code": "csrf_failed", "detail": _("The security token is missing or stale. Reload the page and try again.")},
+            {
+                "code": "csrf_failed",
+                "detail": _("The security token is missing or stale. Reload the page and try again."),
+            },
             status=403,
         )
     return render(request, "core/csrf_failure.html", status=403)

@@ -6,7 +6,9 @@ from ..models import Store, User
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(label=_("username"), max_length=150)
-    password = serializers.CharField(label=_("password"), max_length=128, trim_whitespace=False, write_only=True)
+    password = serializers.CharField(
+        label=_("password"), max_length=128, trim_whitespace=False, write_only=True
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -18,7 +20,18 @@ class StoreSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Store
-        fields = ["id", "code", "name", "group", "city", "time_zone", "brands", "address", "phone", "opening_hours"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "group",
+            "city",
+            "time_zone",
+            "brands",
+            "address",
+            "phone",
+            "opening_hours",
+        ]
         read_only_fields = fields
 
 

@@ -13,7 +13,6 @@ from ..views import LOCKED_MESSAGE
 from .serializers import MeSerializer, StoreSerializer, TokenRequestSerializer, TokenSerializer
 
 
-
 class TokenObtainView(APIView):
     """Exchange a username and password for an API token (the same lockout rules as the login page)."""
 
@@ -23,8 +22,11 @@ class TokenObtainView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, 400: OpenApiResponse(description="wrong credentials"),
-                   429: OpenApiResponse(description="locked out")},
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="wrong credentials"),
+            429: OpenApiResponse(description="locked out"),
+        },
         tags=["auth"],
     )
     def post(self, request):
@@ -35,7 +37,9 @@ class TokenObtainView(APIView):
         except AxesBackendPermissionDenied:
             user = None
         if getattr(request._request, "axes_locked_out", False):
-            return Response({"code": "locked_out", "detail": _(LOCKED_MESSAGE)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return Response(
+                {"code": "locked_out", "detail": _(LOCKED_MESSAGE)}, status=status.HTTP_429_TOO_MANY_REQUESTS
+            )
         if user is None or not user.is_active:
             return Response(
                 {"code": "invalid_login", "detail": _("The username or password is not correct.")},

@@ -10,12 +10,20 @@ from dealerdesk.core.audit import audit_record
 
 STORES = [
     {
-        "code": "sz-futian", "name": "深圳福田星耀4S店", "city": "深圳", "brands": ["星耀", "远航", "青峰"],
-        "address": "深圳市福田区深南大道 6008 号", "phone": "0755-8888 6008",
+        "code": "sz-futian",
+        "name": "深圳福田星耀4S店",
+        "city": "深圳",
+        "brands": ["星耀", "远航", "青峰"],
+        "address": "深圳市福田区深南大道 6008 号",
+        "phone": "0755-8888 6008",
     },
     {
-        "code": "gz-tianhe", "name": "广州天河星耀4S店", "city": "广州", "brands": ["星耀", "远航"],
-        "address": "广州市天河区黄埔大道西 88 号", "phone": "020-3888 0088",
+        "code": "gz-tianhe",
+        "name": "广州天河星耀4S店",
+        "city": "广州",
+        "brands": ["星耀", "远航"],
+        "address": "广州市天河区黄埔大道西 88 号",
+        "phone": "020-3888 0088",
     },
 ]
 
@@ -56,13 +64,20 @@ class Command(BaseCommand):
                     created += new
                     _membership, new = Membership.objects.get_or_create(user=user, store=store, role=role)
                     if new:
-                        audit_record(actor=None, action="membership.granted", target=_membership, diff={"role": [None, role]})
+                        audit_record(
+                            actor=None,
+                            action="membership.granted",
+                            target=_membership,
+                            diff={"role": [None, role]},
+                        )
                     created += new
             admin, new = self._user("groupadmin", "集团管理员", password)
             created += new
             _m, new = Membership.objects.get_or_create(user=admin, store=stores[0], role=Role.GROUP_ADMIN)
             created += new
-        self.stdout.write(f"demo data: {created} new rows" if created else "demo data: already loaded, nothing changed")
+        self.stdout.write(
+            f"demo data: {created} new rows" if created else "demo data: already loaded, nothing changed"
+        )
 
     def _user(self, username: str, full_name: str, password: str) -> tuple[User, bool]:
         user = User.objects.filter(username=username).first()

@@ -4,11 +4,13 @@ from dealerdesk.core.periodic import DUTIES, run_due_duties
 
 
 class Command(BaseCommand):
-    help = "Run the periodic duties that are due (reminders, SLA escalation, retries, purges). Run it every minute."
+    help = "Run the periodic duties that are due (reminders, escalations, retries, purges), every minute."
 
     def add_arguments(self, parser):
         parser.add_argument("--only", choices=sorted(DUTIES), help="run just this duty, if it is due")
-        parser.add_argument("--loop", type=int, default=0, metavar="SECONDS", help="keep running every N seconds")
+        parser.add_argument(
+            "--loop", type=int, default=0, metavar="SECONDS", help="keep running every N seconds"
+        )
 
     def handle(self, *args, only=None, loop=0, **options):
         import time
