@@ -10,9 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def test_token_for_username_and_password_then_me(store_a, make_staff, api):
     user = make_staff("consultant", store_a)
-    response = api.post(
-        "/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}, format="json"
-    )
+    response = api.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}, format="json")
     assert response.status_code == 200
     token = response.json()["token"]
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")

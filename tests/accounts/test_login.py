@@ -61,9 +61,7 @@ def test_lockout_also_applies_to_the_api(store_a, make_staff, api):
     user = make_staff("consultant", store_a)
     for _ in range(5):
         api.post("/api/v1/auth/token/", {"username": user.username, "password": "wrong"}, format="json")
-    response = api.post(
-        "/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}, format="json"
-    )
+    response = api.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}, format="json")
     assert response.status_code == 429
     assert response.json()["code"] == "locked_out"
 

@@ -27,9 +27,7 @@ def test_other_stores_object_is_404_through_the_api(store_a, store_b, make_staff
 
 def test_other_stores_object_is_404_through_the_ui(store_a, store_b, make_staff, client):
     manager_a = make_staff("sales_manager", store_a)
-    message_b = notification_queue(
-        channel="sms", recipient="+8613800138000", subject="x", body="y", store=store_b
-    )
+    message_b = notification_queue(channel="sms", recipient="+8613800138000", subject="x", body="y", store=store_b)
     message_b.status = "failed"
     message_b.save()
     client.force_login(manager_a)
@@ -87,14 +85,10 @@ def test_navigation_follows_roles(store_a, make_staff, client):
     assert reverse("audit_list") in admin_nav and reverse("staff_list") in admin_nav
 
 
-def test_home_and_lists_run_a_fixed_number_of_queries(
-    store_a, make_staff, client, django_assert_max_num_queries
-):
+def test_home_and_lists_run_a_fixed_number_of_queries(store_a, make_staff, client, django_assert_max_num_queries):
     manager = make_staff("store_admin", store_a)
     for i in range(30):
-        notification_queue(
-            channel="email", recipient=f"{i}@example.com", subject=f"s{i}", body=".", store=store_a
-        )
+        notification_queue(channel="email", recipient=f"{i}@example.com", subject=f"s{i}", body=".", store=store_a)
     client.force_login(manager)
     for url in (reverse("home"), reverse("audit_list"), reverse("outbox_list"), reverse("staff_list")):
         with django_assert_max_num_queries(12):

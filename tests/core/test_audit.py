@@ -68,10 +68,7 @@ def test_admin_shows_audit_read_only(store_a, admin_client):
     assert admin_client.get(change_url).status_code == 200  # view only
     assert admin_client.post(change_url, {"action": "x"}).status_code == 403
     assert (
-        admin_client.post(
-            reverse("admin:core_auditentry_delete", args=[entry.pk]), {"post": "yes"}
-        ).status_code
-        == 403
+        admin_client.post(reverse("admin:core_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
     )
     assert admin_client.get(reverse("admin:core_auditentry_add")).status_code == 403
     assert AuditEntry.objects.get(pk=entry.pk).action == "demo.done"
@@ -110,9 +107,7 @@ def test_diff_masks_sensitive_fields():
 def test_audit_entry_carries_request_id_and_ip(store_a, make_staff, client):
     user = make_staff("consultant", store_a)
     client.force_login(user)
-    response = client.post(
-        reverse("set_language"), {"language": "en", "next": "/"}, HTTP_X_REQUEST_ID="abc123"
-    )
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"}, HTTP_X_REQUEST_ID="abc123")
     assert response["X-Request-ID"] == "abc123"
     entry = AuditEntry.objects.get(action="user.language_changed")
     assert entry.request_id == "abc123"

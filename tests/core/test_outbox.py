@@ -95,9 +95,7 @@ def test_webhook_is_retried_with_backoff_until_it_succeeds(
 def test_a_gateway_that_never_answers_ends_failed_and_can_be_retried(store_a, gateway_settings, make_staff):
     with Gateway(fail_first=100) as gateway:
         gateway_settings.NOTIFICATION_WEBHOOKS = {"sms": gateway.url, "wechat": ""}
-        note = notification_queue(
-            channel="sms", recipient="+8613800138000", subject="s", body="b", store=store_a
-        )
+        note = notification_queue(channel="sms", recipient="+8613800138000", subject="s", body="b", store=store_a)
         now = timezone.now()
         for _ in range(gateway_settings.NOTIFICATION_MAX_ATTEMPTS):
             note = notification_deliver(note.pk, now=now) or note
@@ -130,9 +128,7 @@ def test_email_goes_through_djangos_backend(store_a):
 
 
 def test_retry_of_a_message_that_is_not_failed_is_refused(store_a, make_staff):
-    note = notification_queue(
-        channel="email", recipient="a@example.com", subject="s", body="b", store=store_a
-    )
+    note = notification_queue(channel="email", recipient="a@example.com", subject="s", body="b", store=store_a)
     with pytest.raises(TransitionRefused) as refused:
         notification_retry(actor=make_staff("sales_manager", store_a), notification=note)
     assert refused.value.code == "notification_not_failed"
@@ -141,9 +137,7 @@ def test_retry_of_a_message_that_is_not_failed_is_refused(store_a, make_staff):
 
 def test_outbox_page_shows_status_attempts_and_error(store_a, make_staff, client, gateway_settings):
     gateway_settings.NOTIFICATION_WEBHOOKS = {"sms": "", "wechat": ""}
-    note = notification_queue(
-        channel="sms", recipient="+8613800138000", subject="到店提醒", body="b", store=store_a
-    )
+    note = notification_queue(channel="sms", recipient="+8613800138000", subject="到店提醒", body="b", store=store_a)
     notification_deliver(note.pk)
     client.force_login(make_staff("sales_manager", store_a))
     body = client.get(reverse("outbox_list")).content.decode()
@@ -152,7 +146,5 @@ def test_outbox_page_shows_status_attempts_and_error(store_a, make_staff, client
 
 def test_in_app_notification_needs_no_delivery(store_a, make_staff):
     user = make_staff("consultant", store_a)
-    note = notification_queue(
-        channel="in_app", recipient_user=user, subject="新客户分配", body="x", store=store_a
-    )
+    note = notification_queue(channel="in_app", recipient_user=user, subject="新客户分配", body="x", store=store_a)
     assert note.status == Notification.Status.SENT

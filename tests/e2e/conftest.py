@@ -38,9 +38,7 @@ def _free_port() -> int:
 
 
 def _dealerdesk(*args: str, env: dict) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "dealerdesk", *args], env=env, check=True, capture_output=True, timeout=300
-    )
+    subprocess.run([sys.executable, "-m", "dealerdesk", *args], env=env, check=True, capture_output=True, timeout=300)
 
 
 @pytest.fixture(scope="session")

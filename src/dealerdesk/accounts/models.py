@@ -17,9 +17,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(
-            _("“%(value)s” is not a known time zone (e.g. Asia/Shanghai)."), params={"value": value}
-        )
+        raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Asia/Shanghai)."), params={"value": value})
 
 
 def validate_opening_hours(value) -> None:
@@ -111,9 +109,7 @@ class User(AbstractUser):
     @cached_property
     def active_memberships(self) -> list["Membership"]:
         return list(
-            self.memberships.filter(is_active=True, store__is_active=True).select_related(
-                "store", "store__group"
-            )
+            self.memberships.filter(is_active=True, store__is_active=True).select_related("store", "store__group")
         )
 
     def _store_sets(self) -> tuple[frozenset[int], frozenset[int]]:
@@ -123,11 +119,7 @@ class User(AbstractUser):
             direct = frozenset(m.store_id for m in self.active_memberships)
             admin_groups = {m.store.group_id for m in self.active_memberships if m.role == Role.GROUP_ADMIN}
             via_group = (
-                frozenset(
-                    Store.objects.filter(group_id__in=admin_groups, is_active=True).values_list(
-                        "id", flat=True
-                    )
-                )
+                frozenset(Store.objects.filter(group_id__in=admin_groups, is_active=True).values_list("id", flat=True))
                 if admin_groups
                 else frozenset()
             )
@@ -159,12 +151,8 @@ class User(AbstractUser):
 class Membership(models.Model):
     """A person's role in one store. Several memberships give several roles or stores."""
 
-    user = models.ForeignKey(
-        User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="memberships"
-    )
-    store = models.ForeignKey(
-        Store, verbose_name=_("store"), on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="memberships")
+    store = models.ForeignKey(Store, verbose_name=_("store"), on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
@@ -173,9 +161,7 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "store", "role"], name="membership_unique_role_per_store"
-            ),
+            models.UniqueConstraint(fields=["user", "store", "role"], name="membership_unique_role_per_store"),
         ]
         indexes = [models.Index(fields=["store", "role", "is_active"], name="membership_store_role")]
 

@@ -64,9 +64,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CARE_SPECIALIST: frozenset(
         {"store.view", "customers.view_store", "customers.reveal", "care.manage", "reports.view_store"}
     ),
-    Role.ADMIN_CLERK: frozenset(
-        {"store.view", "customers.view_store", "customers.reveal", "paperwork.manage"}
-    ),
+    Role.ADMIN_CLERK: frozenset({"store.view", "customers.view_store", "customers.reveal", "paperwork.manage"}),
     Role.STORE_ADMIN: frozenset(_MANAGING | {"store.manage"}),
     Role.GROUP_ADMIN: frozenset(set(PERMISSIONS)),
 }

@@ -46,9 +46,7 @@ def staff_of_store(user, store: Store) -> QuerySet[Membership]:
     if store.pk not in (user.visible_store_ids() or {store.pk}):
         return Membership.objects.none()
     return (
-        Membership.objects.filter(store=store, is_active=True)
-        .select_related("user")
-        .order_by("role", "user__username")
+        Membership.objects.filter(store=store, is_active=True).select_related("user").order_by("role", "user__username")
     )
 
 

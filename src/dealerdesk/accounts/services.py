@@ -21,9 +21,7 @@ def user_set_language(*, actor: User, language: str) -> User:
     if before != language:
         User.objects.filter(pk=actor.pk).update(language=language)
         actor.language = language
-        audit_record(
-            actor=actor, action="user.language_changed", target=actor, diff={"language": [before, language]}
-        )
+        audit_record(actor=actor, action="user.language_changed", target=actor, diff={"language": [before, language]})
     return actor
 
 
@@ -34,11 +32,7 @@ def membership_grant(*, actor: User, user: User, store: Store, role: str) -> Mem
         raise NotPermitted()
     if role not in Role.values:
         raise DomainError(_("Unknown role."), code="invalid_role", field="role")
-    if (
-        role == Role.GROUP_ADMIN
-        and Role.GROUP_ADMIN not in actor.roles_in(store.pk)
-        and not actor.is_superuser
-    ):
+    if role == Role.GROUP_ADMIN and Role.GROUP_ADMIN not in actor.roles_in(store.pk) and not actor.is_superuser:
         raise NotPermitted(_("Only a group administrator can appoint another."))
     membership, created = Membership.objects.get_or_create(user=user, store=store, role=role)
     if not created and not membership.is_active:

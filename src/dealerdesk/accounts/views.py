@@ -19,8 +19,7 @@ from .forms import LanguageForm, LoginForm
 from .permissions import user_can
 
 LOCKED_MESSAGE = gettext_noop(
-    "Too many failed logins: this account is locked for 15 minutes. "
-    "Try again later or ask your store administrator."
+    "Too many failed logins: this account is locked for 15 minutes. Try again later or ask your store administrator."
 )
 
 
@@ -46,9 +45,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's form and checks; the write goes through the service so it is audited."""
 
     def form_valid(self, form):
-        services.user_change_password(
-            actor=self.request.user, new_password=form.cleaned_data["new_password1"]
-        )
+        services.user_change_password(actor=self.request.user, new_password=form.cleaned_data["new_password1"])
         update_session_auth_hash(self.request, self.request.user)
         messages.success(self.request, _("Your password has been changed."))
         return redirect("home")
@@ -122,9 +119,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
     """Staff of each store the user administers."""
-    stores = [
-        s for s in selectors.store_visible_to(request.user) if user_can(request.user, "store.manage", s)
-    ]
+    stores = [s for s in selectors.store_visible_to(request.user) if user_can(request.user, "store.manage", s)]
     rows = [{"store": s, "members": list(selectors.staff_of_store(request.user, s))} for s in stores]
     return render(request, "accounts/staff_list.html", {"rows": rows})
 

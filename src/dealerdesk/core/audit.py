@@ -38,9 +38,7 @@ def audit_record(
     )
 
 
-def diff_fields(
-    before: dict[str, Any], after: dict[str, Any], *, masked: Iterable[str] = ()
-) -> dict[str, list]:
+def diff_fields(before: dict[str, Any], after: dict[str, Any], *, masked: Iterable[str] = ()) -> dict[str, list]:
     """{field: [old, new]} for fields that changed; masked fields record only that they changed."""
     masked = set(masked)
     changes = {}

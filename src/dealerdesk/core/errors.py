@@ -10,9 +10,7 @@ class DomainError(Exception):
     default_code = "invalid"
     default_message = _("The request could not be carried out.")
 
-    def __init__(
-        self, message=None, *, code: str | None = None, field: str | None = None, extra: dict | None = None
-    ):
+    def __init__(self, message=None, *, code: str | None = None, field: str | None = None, extra: dict | None = None):
         self.message = message or self.default_message
         self.code = code or self.default_code
         self.field = field

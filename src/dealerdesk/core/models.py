@@ -68,7 +68,7 @@ class AuditEntry(AppendOnlyModel):
         verbose_name_plural = _("audit entries")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["store", "-created_at", "-id"], name="auditentry_store_recent"),
+            models.Index(fields=["store", "-id"], name="auditentry_store_recent"),
             models.Index(fields=["target_type", "target_id", "-created_at"], name="auditentry_target"),
             models.Index(fields=["actor", "-created_at"], name="auditentry_actor"),
         ]

@@ -58,8 +58,6 @@ def run_due_duties(*, now: datetime | None = None, only: str | None = None) -> d
         except Exception as exc:  # one broken duty must not stop the others
             logger.exception("periodic duty %s failed", d.name)
             result = f"error: {type(exc).__name__}"
-        PeriodicDutyRun.objects.filter(name=d.name).update(
-            last_finished_at=timezone.now(), last_result=result[:500]
-        )
+        PeriodicDutyRun.objects.filter(name=d.name).update(last_finished_at=timezone.now(), last_result=result[:500])
         ran[d.name] = result
     return ran

@@ -36,9 +36,7 @@ def notification_queue(
         store=store,
         kind=kind,
         next_attempt_at=now,
-        status=Notification.Status.SENT
-        if channel == Notification.Channel.IN_APP
-        else Notification.Status.PENDING,
+        status=Notification.Status.SENT if channel == Notification.Channel.IN_APP else Notification.Status.PENDING,
         sent_at=now if channel == Notification.Channel.IN_APP else None,
     )
     if notification.status == Notification.Status.PENDING:
@@ -116,6 +114,6 @@ def notification_retry(*, actor, notification: Notification) -> Notification:
 
 def notification_mark_read(*, user, notification_ids: list[int]) -> int:
     """Mark a staff member's in-app messages as read."""
-    return Notification.objects.filter(
-        recipient_user=user, pk__in=notification_ids, read_at__isnull=True
-    ).update(read_at=timezone.now())
+    return Notification.objects.filter(recipient_user=user, pk__in=notification_ids, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

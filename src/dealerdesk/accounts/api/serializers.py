@@ -6,9 +6,7 @@ from ..models import Store, User
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(label=_("username"), max_length=150)
-    password = serializers.CharField(
-        label=_("password"), max_length=128, trim_whitespace=False, write_only=True
-    )
+    password = serializers.CharField(label=_("password"), max_length=128, trim_whitespace=False, write_only=True)
 
 
 class TokenSerializer(serializers.Serializer):

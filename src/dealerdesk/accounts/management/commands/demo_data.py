@@ -75,9 +75,7 @@ class Command(BaseCommand):
             created += new
             _m, new = Membership.objects.get_or_create(user=admin, store=stores[0], role=Role.GROUP_ADMIN)
             created += new
-        self.stdout.write(
-            f"demo data: {created} new rows" if created else "demo data: already loaded, nothing changed"
-        )
+        self.stdout.write(f"demo data: {created} new rows" if created else "demo data: already loaded, nothing changed")
 
     def _user(self, username: str, full_name: str, password: str) -> tuple[User, bool]:
         user = User.objects.filter(username=username).first()

@@ -8,9 +8,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--only", choices=sorted(DUTIES), help="run just this duty, if it is due")
-        parser.add_argument(
-            "--loop", type=int, default=0, metavar="SECONDS", help="keep running every N seconds"
-        )
+        parser.add_argument("--loop", type=int, default=0, metavar="SECONDS", help="keep running every N seconds")
 
     def handle(self, *args, only=None, loop=0, **options):
         import time
