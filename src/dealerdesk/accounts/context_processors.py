@@ -8,6 +8,11 @@ from .permissions import user_can
 # (url name, label, icon, permission needed in any store or None)
 NAVIGATION = [
     ("home", _("Home"), "house", None),
+    ("my_day", _("My day"), "calendar-check", "sales.sell"),
+    ("customer_list", _("Customers"), "person-vcard", "store.view"),
+    ("manager_desk", _("Manager desk"), "clipboard-check", "customers.assign"),
+    ("customer_report", _("Customer report"), "bar-chart", "reports.view_store"),
+    ("import_list", _("Imports"), "upload", "customers.import"),
     ("audit_list", _("Audit trail"), "journal-text", "store.view_audit"),
     ("outbox_list", _("Outbox"), "send", "store.view_outbox"),
     ("staff_list", _("Staff"), "people", "store.manage"),

@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, str] = {
     "customers.approve_lost": _("Approve lost (战败) prospects"),
     "customers.export": _("Export customer lists"),
     "customers.export_large": _("Export more than 1,000 customers at once"),
+    "customers.import": _("Import customers from spreadsheets"),
     "sales.sell": _("Needs analysis, offers, test drives, orders"),
     "sales.approve_discount": _("Approve discounts beyond the consultant's limit"),
     "sales.sign_for_store": _("Sign contracts for the store"),

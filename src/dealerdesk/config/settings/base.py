@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "dealerdesk.core",
     "dealerdesk.accounts",
+    "dealerdesk.customers",
+    "dealerdesk.imports",
 ]
 
 MIDDLEWARE = [
@@ -220,3 +222,8 @@ _ = _  # marks the module for makemessages without an unused import warning
 # axes.W006 wants the client address in the lockout key. A showroom's staff share one NAT address, so locking
 # by address would lock out a whole store after five typos; we lock the username and throttle per address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Field encryption (DESIGN §7): urlsafe-base64 32-byte keys. The first key encrypts; the others are older keys
+# still accepted for decryption while rows are rotated. The blind index key makes HMAC digests for exact lookup.
+DEALERDESK_FIELD_KEYS = [key.strip() for key in os.environ.get("DEALERDESK_FIELD_KEYS", "").split(",") if key.strip()]
+DEALERDESK_BLIND_INDEX_KEY = os.environ.get("DEALERDESK_BLIND_INDEX_KEY", "").strip()

@@ -1,0 +1,173 @@
+"""One-box customer search: tokens written with the customer, prefix scans when searching (DESIGN §8).
+
+Tokens are "<kind>:<text>" in one table with an index on (store, token, customer). Every kind of query is a
+range scan `token >= p AND token < p + U+10FFFF`, which a B-tree answers identically on SQLite (BINARY) and on
+PostgreSQL (the column is COLLATE "C", see the migration).
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from pypinyin import Style, lazy_pinyin, pinyin
+
+from dealerdesk.core.errors import DomainError
+from dealerdesk.core.validators import to_halfwidth
+
+from .choices import TokenKind
+from .models import Customer, OwnedVehicle, SearchToken
+
+TOKEN_MAX = 40
+TOP = 20
+_CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
+_PROVINCES = set("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
+_END = chr(0x10FFFF)
+
+
+class SearchTooBroad(DomainError):
+    default_code = "search_too_short"
+    default_message = _("Type at least 2 characters (2 Chinese characters, pinyin, 4 digits of a mobile, a plate or VIN).")
+
+
+def _tok(kind: str, text: str) -> str:
+    return f"{kind}:{text}"[:TOKEN_MAX]
+
+
+def _surname_readings(char: str) -> list[str]:
+    readings = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
+    return [r for r in dict.fromkeys(readings) if r.isascii()][:3] or [char]
+
+
+def name_tokens(name: str) -> set[str]:
+    """Suffixes of the name (fragments), full pinyin and initials with every reading of the surname."""
+    name = re.sub(r"\s+", "", name)
+    tokens: set[str] = set()
+    for i in range(len(name) - 1):
+        tokens.add(_tok(TokenKind.NAME, name[i:]))
+    if len(name) == 1:
+        tokens.add(_tok(TokenKind.NAME, name))
+    if not _CJK.search(name):
+        lowered = name.lower()
+        tokens.add(_tok(TokenKind.PINYIN, lowered))
+        return tokens
+    given = lazy_pinyin(name[1:], errors="ignore")
+    given_initials = "".join(p[0] for p in given if p)
+    for surname in _surname_readings(name[0]):
+        tokens.add(_tok(TokenKind.PINYIN, surname + "".join(given)))
+        tokens.add(_tok(TokenKind.INITIALS, surname[0] + given_initials))
+    if len(given) >= 1 and "".join(given):
+        tokens.add(_tok(TokenKind.PINYIN, "".join(given)))
+    return tokens
+
+
+def mobile_tokens(e164: str) -> set[str]:
+    national = e164[3:] if e164.startswith("+86") else e164.lstrip("+")
+    if not national:
+        return set()
+    return {_tok(TokenKind.MOBILE, national), _tok(TokenKind.MOBILE_TAIL, national[-4:])}
+
+
+def plate_tokens(plate: str) -> set[str]:
+    return {_tok(TokenKind.PLATE, plate[i:]) for i in range(max(len(plate) - 2, 1))} if plate else set()
+
+
+def vin_tokens(vin: str) -> set[str]:
+    return {_tok(TokenKind.VIN_TAIL, vin[::-1])} if vin else set()
+
+
+def tokens_for(customer: Customer, vehicles: list[OwnedVehicle] | None = None) -> set[str]:
+    """Every token of a customer: name, mobile, and the plates and VINs of their vehicles."""
+    if customer.erased_at or customer.merged_into_id:
+        return set()
+    tokens = name_tokens(customer.name) | mobile_tokens(customer.mobile)
+    vehicles = vehicles if vehicles is not None else list(customer.vehicles.all())
+    for v in vehicles:
+        tokens |= plate_tokens(v.plate) | vin_tokens(v.vin)
+    return tokens
+
+
+def reindex_customer(customer: Customer) -> None:
+    """Replace the customer's tokens (called by every service that changes what is searchable)."""
+    SearchToken.objects.filter(customer=customer).delete()
+    SearchToken.objects.bulk_create(
+        SearchToken(store_id=customer.store_id, token=t, customer=customer) for t in sorted(tokens_for(customer))
+    )
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One prefix to scan and how much an exact or a prefix hit is worth."""
+
+    prefix: str
+    exact_score: int
+    prefix_score: int
+
+
+def probes_for(query: str) -> list[Probe]:
+    """What to look for, by the shape of the query. Raises SearchTooBroad for one character."""
+    q = re.sub(r"[\s·•\-]", "", to_halfwidth(query or ""))
+    if len(q) < 2:
+        raise SearchTooBroad()
+    probes: list[Probe] = []
+    upper = q.upper()
+    if q.isdigit():
+        national = q[2:] if q.startswith("86") and len(q) == 13 else q
+        if len(national) == 4:
+            probes.append(Probe(_tok(TokenKind.MOBILE_TAIL, national), 90, 90))
+        if len(national) >= 5:
+            probes.append(Probe(_tok(TokenKind.MOBILE, national), 100, 50))
+    if _CJK.search(q):
+        if q[0] in _PROVINCES and len(q) >= 3 and q[1:].isalnum() and q[1:].isascii():
+            probes.append(Probe(_tok(TokenKind.PLATE, upper), 85, 60))
+        elif all(_CJK.match(c) for c in q):
+            probes.append(Probe(_tok(TokenKind.NAME, q), 80, 60))
+    elif q.isascii() and q.isalpha():
+        lowered = q.lower()
+        probes.append(Probe(_tok(TokenKind.PINYIN, lowered), 70, 40))
+        probes.append(Probe(_tok(TokenKind.INITIALS, lowered), 75, 45))
+    if q.isascii() and q.isalnum() and len(q) >= 3 and not q.isalpha():
+        probes.append(Probe(_tok(TokenKind.PLATE, upper), 85, 55))
+        if len(q) >= 4:
+            probes.append(Probe(_tok(TokenKind.VIN_TAIL, upper[::-1]), 85, 60))
+    if not probes:
+        raise SearchTooBroad()
+    return probes
+
+
+def search_customers(user, query: str, *, limit: int = TOP) -> list[Customer]:
+    """Top `limit` visible customers matching the query, best first (exact before prefix, then newest)."""
+    from .selectors import _visibility_q
+
+    probes = probes_for(query)
+    visible = _visibility_q(user)
+    scores: dict[int, int] = {}
+    for probe in probes:
+        rows = SearchToken.objects.filter(token__gte=probe.prefix, token__lt=probe.prefix + _END)
+        rows = rows.filter(_token_scope(visible)) if visible is not None else rows
+        for customer_id, token in rows.values_list("customer_id", "token")[:200]:
+            score = probe.exact_score if token == probe.prefix else probe.prefix_score
+            if score > scores.get(customer_id, 0):
+                scores[customer_id] = score
+    best = sorted(scores, key=lambda cid: (-scores[cid], -cid))[:limit]
+    customers = Customer.objects.filter(pk__in=best).select_related("owner", "store")
+    by_id = {c.pk: c for c in customers}
+    return [by_id[cid] for cid in best if cid in by_id]
+
+
+def _token_scope(visible: Q) -> Q:
+    """Turn the Customer visibility Q into the same condition over SearchToken (store and owner)."""
+    children = []
+    for child in visible.children:
+        if isinstance(child, Q):
+            children.append(_token_scope(child))
+        else:
+            key, value = child
+            if key == "pk__in":
+                children.append(Q(customer_id__in=value))
+            elif key.startswith("store_id"):
+                children.append(Q(**{key: value}))
+            else:
+                children.append(Q(**{f"customer__{key}": value}))
+    q = Q(*children, _connector=visible.connector, _negated=visible.negated)
+    return q
