@@ -52,6 +52,7 @@ _MANAGING = _SELLING | {
     "customers.assign",
     "customers.approve_lost",
     "customers.export_large",
+    "customers.import",
     "sales.approve_discount",
     "sales.sign_for_store",
     "reports.view_store",

@@ -11,3 +11,15 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# INSECURE dev keys, derived from public labels: anyone can recompute them. Never use them for real data.
+import base64  # noqa: E402
+import hashlib  # noqa: E402
+
+
+def _insecure_dev_key(label: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(f"dealerdesk-dev-insecure-{label}".encode()).digest()).decode()
+
+
+DEALERDESK_FIELD_KEYS = [_insecure_dev_key("field-key-1")]
+DEALERDESK_BLIND_INDEX_KEY = _insecure_dev_key("blind-index-key")

@@ -52,3 +52,22 @@ MAILERS = {
 }
 
 DEALERDESK_DEMO_DATA_ALLOWED = False
+
+# Sensitive fields can be neither written nor read without these keys (DESIGN §7); a malformed key fails here too.
+import base64  # noqa: E402
+import binascii  # noqa: E402
+
+
+def _is_field_key(text: str) -> bool:
+    try:
+        return len(base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+if not DEALERDESK_FIELD_KEYS or not all(map(_is_field_key, DEALERDESK_FIELD_KEYS)):  # noqa: F405
+    raise ImproperlyConfigured(
+        "DEALERDESK_FIELD_KEYS must list urlsafe-base64 32-byte keys, comma separated, the current key first."
+    )
+if not _is_field_key(DEALERDESK_BLIND_INDEX_KEY):  # noqa: F405
+    raise ImproperlyConfigured("DEALERDESK_BLIND_INDEX_KEY must be an urlsafe-base64 32-byte key.")
