@@ -1,5 +1,7 @@
 """Production settings pass Django's deployment checks; demo data never loads there."""
 
+import base64
+import hashlib
 import os
 import subprocess
 import sys
@@ -10,6 +12,10 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "dealerdesk.config.settings.production",
     "DJANGO_SECRET_KEY": "k" * 20 + "-production-secret-key-for-the-check-0123456789abcdef",
     "DJANGO_ALLOWED_HOSTS": "dealerdesk.example.com",
+    "DEALERDESK_FIELD_KEYS": ",".join(
+        base64.urlsafe_b64encode(hashlib.sha256(label).digest()).decode() for label in (b"check-current", b"check-old")
+    ),
+    "DEALERDESK_BLIND_INDEX_KEY": base64.urlsafe_b64encode(hashlib.sha256(b"check-blind").digest()).decode(),
 }
 
 
@@ -39,6 +45,22 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = _dealerdesk("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("DEALERDESK_FIELD_KEYS", ""),
+        ("DEALERDESK_FIELD_KEYS", "not-a-32-byte-key"),
+        ("DEALERDESK_BLIND_INDEX_KEY", ""),
+        ("DEALERDESK_BLIND_INDEX_KEY", base64.urlsafe_b64encode(b"sixteen byte key").decode()),
+    ],
+)
+def test_production_refuses_to_start_without_valid_encryption_keys(tmp_path, setting, value):
+    result = _dealerdesk("check", env={**PRODUCTION_ENV, setting: value, "DEALERDESK_VAR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert setting in result.stderr
 
 
 def test_demo_data_is_refused_in_production(tmp_path):

@@ -8,13 +8,31 @@ from dealerdesk.accounts.permissions import user_can
 from dealerdesk.core.audit import audit_record
 from dealerdesk.core.errors import DomainError, NotPermitted, TransitionRefused
 
-from .models import Consent, ContactPoint, Customer, CustomerNote, FeedbackItem, FollowUp, LossRequest, OwnedVehicle, OwnerChange, PurchaseNeed, SubjectRequest
+from .models import (
+    Consent,
+    ContactPoint,
+    Customer,
+    CustomerNote,
+    FeedbackItem,
+    FollowUp,
+    LossRequest,
+    OwnedVehicle,
+    OwnerChange,
+    PurchaseNeed,
+    SubjectRequest,
+)
 from .search import reindex_customer
 
 # (model, name of its customer foreign key). Apps add theirs with `register_customer_relation`.
 RELATED: list[tuple[type[models.Model], str]] = [
-    (ContactPoint, "customer"), (PurchaseNeed, "customer"), (OwnedVehicle, "customer"), (FollowUp, "customer"),
-    (CustomerNote, "customer"), (OwnerChange, "customer"), (LossRequest, "customer"), (FeedbackItem, "customer"),
+    (ContactPoint, "customer"),
+    (PurchaseNeed, "customer"),
+    (OwnedVehicle, "customer"),
+    (FollowUp, "customer"),
+    (CustomerNote, "customer"),
+    (OwnerChange, "customer"),
+    (LossRequest, "customer"),
+    (FeedbackItem, "customer"),
     (SubjectRequest, "customer"),
 ]
 
@@ -54,7 +72,10 @@ def customer_merge(*, actor, survivor: Customer, merged: Customer) -> Customer:
             point.delete()
     if merged.mobile and merged.mobile != survivor.mobile:
         ContactPoint.objects.get_or_create(
-            customer=survivor, kind="mobile", value=merged.mobile, defaults={"store_id": survivor.store_id, "label": "merged"}
+            customer=survivor,
+            kind="mobile",
+            value=merged.mobile,
+            defaults={"store_id": survivor.store_id, "label": "merged"},
         )
     for model, field in RELATED:
         if model is Consent:
@@ -78,6 +99,11 @@ def customer_merge(*, actor, survivor: Customer, merged: Customer) -> Customer:
     survivor.save()
     reindex_customer(merged)
     reindex_customer(survivor)
-    audit_record(actor=actor, action="customer.merged", target=survivor, diff={"merged": [None, merged.pk], "moved": [None, moved]})
+    audit_record(
+        actor=actor,
+        action="customer.merged",
+        target=survivor,
+        diff={"merged": [None, merged.pk], "moved": [None, moved]},
+    )
     audit_record(actor=actor, action="customer.merged_away", target=merged, diff={"merged_into": [None, survivor.pk]})
     return survivor

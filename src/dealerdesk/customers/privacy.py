@@ -15,7 +15,17 @@ from dealerdesk.core.errors import DomainError, NotPermitted, TransitionRefused
 from dealerdesk.core.tabular import write_xlsx
 
 from .choices import SubjectRequestKind, SubjectRequestStatus
-from .models import Consent, ContactPoint, Customer, CustomerNote, FeedbackItem, FollowUp, OwnedVehicle, PurchaseNeed, SubjectRequest
+from .models import (
+    Consent,
+    ContactPoint,
+    Customer,
+    CustomerNote,
+    FeedbackItem,
+    FollowUp,
+    OwnedVehicle,
+    PurchaseNeed,
+    SubjectRequest,
+)
 from .search import reindex_customer
 
 REVEALABLE = {"mobile", "id_number"}
@@ -41,8 +51,15 @@ def customer_reveal(*, actor, customer: Customer, field: str, reason: str = "") 
         raise DomainError(_("This field cannot be revealed."), code="invalid_field", field="field")
     if not can_reveal(actor, customer):
         raise NotPermitted(_("Your role may not see this customer's full contact data."))
-    access_record(actor=actor, kind="reveal", target_type="customers.customer", target_id=str(customer.pk),
-                  store_id=customer.store_id, fields=[field], reason=reason[:200])
+    access_record(
+        actor=actor,
+        kind="reveal",
+        target_type="customers.customer",
+        target_id=str(customer.pk),
+        store_id=customer.store_id,
+        fields=[field],
+        reason=reason[:200],
+    )
     return getattr(customer, field) or ""
 
 
@@ -55,8 +72,13 @@ def subject_request_open(*, actor, customer: Customer, kind: str, details: str =
         raise DomainError(_("Unknown request kind."), code="invalid_kind", field="kind")
     now = timezone.now()
     request = SubjectRequest.objects.create(
-        store_id=customer.store_id, customer=customer, kind=kind, details=details, received_at=now,
-        due_at=now + timedelta(days=SUBJECT_REQUEST_DAYS), handled_by=actor,
+        store_id=customer.store_id,
+        customer=customer,
+        kind=kind,
+        details=details,
+        received_at=now,
+        due_at=now + timedelta(days=SUBJECT_REQUEST_DAYS),
+        handled_by=actor,
     )
     audit_record(actor=actor, action="subject_request.opened", target=request, diff={"kind": [None, kind]})
     return request
@@ -70,25 +92,63 @@ def _close_requests(customer: Customer, kind: str) -> None:
 
 def customer_data(customer: Customer) -> dict:
     """Everything we hold about one person, in plain JSON-able form."""
+
     def rows(qs, fields):
         return [{f: _plain(getattr(o, f)) for f in fields} for o in qs]
 
     return {
         "customer": {
             f: _plain(getattr(customer, f))
-            for f in ["id", "name", "gender", "birthday", "city", "occupation", "employer", "mobile", "id_number",
-                      "source", "campaign", "stage", "intent_grade", "preferred_channel", "preferred_time", "notes",
-                      "tags", "created_at"]
+            for f in [
+                "id",
+                "name",
+                "gender",
+                "birthday",
+                "city",
+                "occupation",
+                "employer",
+                "mobile",
+                "id_number",
+                "source",
+                "campaign",
+                "stage",
+                "intent_grade",
+                "preferred_channel",
+                "preferred_time",
+                "notes",
+                "tags",
+                "created_at",
+            ]
         },
         "contact_points": rows(ContactPoint.objects.filter(customer=customer), ["kind", "value", "label"]),
-        "needs": rows(PurchaseNeed.objects.filter(customer=customer), ["created_at", "budget_min", "budget_max", "body_type",
-                      "seats", "energy_type", "usage", "timeframe", "payment_method", "trade_in", "notes"]),
-        "vehicles": rows(OwnedVehicle.objects.filter(customer=customer), ["brand", "series", "model_year", "plate", "vin",
-                         "purchase_date", "bought_here"]),
-        "consents": rows(Consent.objects.filter(customer=customer), ["purpose", "notice_version", "channel", "granted_at",
-                         "withdrawn_at"]),
-        "follow_ups": rows(FollowUp.objects.filter(customer=customer), ["due_at", "status", "purpose", "channel", "outcome",
-                           "completed_at", "notes"]),
+        "needs": rows(
+            PurchaseNeed.objects.filter(customer=customer),
+            [
+                "created_at",
+                "budget_min",
+                "budget_max",
+                "body_type",
+                "seats",
+                "energy_type",
+                "usage",
+                "timeframe",
+                "payment_method",
+                "trade_in",
+                "notes",
+            ],
+        ),
+        "vehicles": rows(
+            OwnedVehicle.objects.filter(customer=customer),
+            ["brand", "series", "model_year", "plate", "vin", "purchase_date", "bought_here"],
+        ),
+        "consents": rows(
+            Consent.objects.filter(customer=customer),
+            ["purpose", "notice_version", "channel", "granted_at", "withdrawn_at"],
+        ),
+        "follow_ups": rows(
+            FollowUp.objects.filter(customer=customer),
+            ["due_at", "status", "purpose", "channel", "outcome", "completed_at", "notes"],
+        ),
         "feedback": rows(FeedbackItem.objects.filter(customer=customer), ["created_at", "kind", "body", "status"]),
     }
 
@@ -105,8 +165,15 @@ def customer_subject_export(*, actor, customer: Customer, fmt: str = "json") -> 
     if not user_can(actor, "customers.reveal", customer) or not user_can(actor, "customers.view_store", customer):
         raise NotPermitted()
     data = customer_data(customer)
-    access_record(actor=actor, kind="export", target_type="customers.customer", target_id=str(customer.pk),
-                  store_id=customer.store_id, fields=sorted(data), reason="subject access request")
+    access_record(
+        actor=actor,
+        kind="export",
+        target_type="customers.customer",
+        target_id=str(customer.pk),
+        store_id=customer.store_id,
+        fields=sorted(data),
+        reason="subject access request",
+    )
     _close_requests(customer, SubjectRequestKind.ACCESS)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2).encode(), "application/json"
@@ -158,6 +225,10 @@ def customer_erase(*, actor, customer: Customer, reason: str) -> Customer:
         OwnedVehicle.objects.filter(customer=customer).update(plate="", vin="")
     reindex_customer(customer)
     _close_requests(customer, SubjectRequestKind.DELETION)
-    audit_record(actor=actor, action="customer.erased", target=customer,
-                 diff={"reason": [None, reason], "legal_hold": [None, on_hold]})
+    audit_record(
+        actor=actor,
+        action="customer.erased",
+        target=customer,
+        diff={"reason": [None, reason], "legal_hold": [None, on_hold]},
+    )
     return customer

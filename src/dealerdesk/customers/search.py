@@ -27,7 +27,9 @@ _END = chr(0x10FFFF)
 
 class SearchTooBroad(DomainError):
     default_code = "search_too_short"
-    default_message = _("Type at least 2 characters (2 Chinese characters, pinyin, 4 digits of a mobile, a plate or VIN).")
+    default_message = _(
+        "Type at least 2 characters (2 Chinese characters, pinyin, 4 digits of a mobile, a plate or VIN)."
+    )
 
 
 def _tok(kind: str, text: str) -> str:
@@ -107,6 +109,8 @@ class Probe:
 def probes_for(query: str) -> list[Probe]:
     """What to look for, by the shape of the query. Raises SearchTooBroad for one character."""
     q = re.sub(r"[\s·•\-]", "", to_halfwidth(query or ""))
+    if q.startswith("+") and q[1:].isdigit():
+        q = q[1:]
     if len(q) < 2:
         raise SearchTooBroad()
     probes: list[Probe] = []

@@ -76,15 +76,11 @@ def customer_detail(user, pk: int) -> dict:
 
 def grade_policies_for(store_id: int) -> dict[str, IntentGradePolicy]:
     """The store's active intent grades by code (defaults are created with the store's first customer)."""
-    return {
-        p.code: p for p in IntentGradePolicy.objects.filter(store_id=store_id, is_active=True).order_by("position")
-    }
+    return {p.code: p for p in IntentGradePolicy.objects.filter(store_id=store_id, is_active=True).order_by("position")}
 
 
 def active_consents(customer: Customer) -> set[str]:
-    return set(
-        Consent.objects.filter(customer=customer, withdrawn_at__isnull=True).values_list("purpose", flat=True)
-    )
+    return set(Consent.objects.filter(customer=customer, withdrawn_at__isnull=True).values_list("purpose", flat=True))
 
 
 def followup_visible_to(user) -> QuerySet[FollowUp]:

@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.models import Store, User
 from dealerdesk.accounts.permissions import user_can
+from dealerdesk.core import validators as v
 from dealerdesk.core.audit import audit_record, diff_fields
 from dealerdesk.core.crypto import blind_index
 from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
-from dealerdesk.core import validators as v
 
 from .choices import (
     MARKETING_PURPOSES,
@@ -40,8 +40,20 @@ from .search import reindex_customer
 
 ID_PURPOSE = "customer.id_number"
 EDITABLE_FIELDS = [
-    "name", "gender", "birthday", "city", "occupation", "employer", "notes", "tags", "source", "campaign",
-    "mobile", "preferred_channel", "preferred_time", "id_number",
+    "name",
+    "gender",
+    "birthday",
+    "city",
+    "occupation",
+    "employer",
+    "notes",
+    "tags",
+    "source",
+    "campaign",
+    "mobile",
+    "preferred_channel",
+    "preferred_time",
+    "id_number",
 ]
 MASKED_IN_AUDIT = ["id_number"]
 
@@ -83,7 +95,9 @@ def ensure_grade_policies(store_id: int) -> dict[str, IntentGradePolicy]:
     policies = {p.code: p for p in IntentGradePolicy.objects.filter(store_id=store_id)}
     if not policies:
         IntentGradePolicy.objects.bulk_create(
-            IntentGradePolicy(store_id=store_id, code=c, label=label, purchase_window=window, follow_up_hours=h, position=i)
+            IntentGradePolicy(
+                store_id=store_id, code=c, label=label, purchase_window=window, follow_up_hours=h, position=i
+            )
             for i, (c, label, window, h) in enumerate(DEFAULT_GRADES)
         )
         policies = {p.code: p for p in IntentGradePolicy.objects.filter(store_id=store_id)}
@@ -98,7 +112,7 @@ def clean_customer_fields(data: dict[str, Any]) -> dict[str, Any]:
         try:
             out[field] = _clean_one(field, value)
         except ValidationError as exc:
-            errors[field] = exc.messages
+            errors[field] = exc.error_list
     if "id_number" in out and out["id_number"] and not out.get("birthday") and "birthday" not in errors:
         out.setdefault("_birthday_from_id", v.resident_id_birth_date(out["id_number"]))
     if errors:
@@ -161,8 +175,23 @@ def _find_duplicate(store_id: int, *, mobile: str = "", id_index: str = "", excl
         live = live.exclude(pk=exclude)
     if mobile and (existing := live.filter(mobile=mobile).first()):
         raise DuplicateCustomer(existing, "mobile")
+    if mobile and (point := _secondary_mobile_owner(store_id, mobile, exclude)):
+        raise DuplicateCustomer(point, "mobile")
     if id_index and (existing := live.filter(id_number_index=id_index).first()):
         raise DuplicateCustomer(existing, "id_number")
+
+
+def _secondary_mobile_owner(store_id: int, mobile: str, exclude: int | None) -> Customer | None:
+    """A live customer who has this mobile as an extra contact point (e.g. after a merge)."""
+    from .models import ContactPoint
+
+    points = ContactPoint.objects.filter(
+        store_id=store_id, kind="mobile", value=mobile, customer__merged_into__isnull=True
+    )
+    if exclude:
+        points = points.exclude(customer_id=exclude)
+    point = points.select_related("customer").first()
+    return point.customer if point else None
 
 
 def _schedule_follow_up(
@@ -170,13 +199,20 @@ def _schedule_follow_up(
 ) -> FollowUp | None:
     """Open the next follow-up (replacing any open regular one) and keep the customer's due date current."""
     FollowUp.objects.filter(
-        customer=customer, status=FollowUpStatus.OPEN, purpose__in=[FollowUpPurpose.FIRST_CONTACT, FollowUpPurpose.REGULAR]
+        customer=customer,
+        status=FollowUpStatus.OPEN,
+        purpose__in=[FollowUpPurpose.FIRST_CONTACT, FollowUpPurpose.REGULAR],
     ).update(status=FollowUpStatus.CANCELLED)
     follow_up = None
     if customer.stage in OPEN_STAGES:
         follow_up = FollowUp.objects.create(
-            store_id=customer.store_id, customer=customer, assignee_id=customer.owner_id, purpose=purpose,
-            due_at=due_at, created_by=actor, grade_before=customer.intent_grade,
+            store_id=customer.store_id,
+            customer=customer,
+            assignee_id=customer.owner_id,
+            purpose=purpose,
+            due_at=due_at,
+            created_by=actor,
+            grade_before=customer.intent_grade,
         )
     customer.next_follow_up_at = follow_up.due_at if follow_up else None
     Customer.objects.filter(pk=customer.pk).update(next_follow_up_at=customer.next_follow_up_at)
@@ -213,7 +249,9 @@ def customer_create(
     _require(actor, "customers.edit", store)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise DomainError(_t("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field")
+        raise DomainError(
+            _t("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
+        )
     data = clean_customer_fields({"name": name, "mobile": mobile, **fields})
     birthday_from_id = data.pop("_birthday_from_id", None)
     id_number = data.get("id_number", "")
@@ -239,9 +277,13 @@ def customer_create(
     reindex_customer(customer)
     for purpose in consents or []:
         _consent_grant(customer, actor=actor, purpose=purpose, channel=consent_channel, notice_version=notice_version)
-    _schedule_follow_up(customer, actor=actor, due_at=timezone.now() + timedelta(hours=24), purpose=FollowUpPurpose.FIRST_CONTACT)
+    _schedule_follow_up(
+        customer, actor=actor, due_at=timezone.now() + timedelta(hours=24), purpose=FollowUpPurpose.FIRST_CONTACT
+    )
     audit_record(
-        actor=actor, action="customer.created", target=customer,
+        actor=actor,
+        action="customer.created",
+        target=customer,
         diff=diff_fields({}, {**data, "owner": owner.pk if owner else None}, masked=MASKED_IN_AUDIT),
     )
     if owner and owner != actor:
@@ -258,7 +300,9 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
         raise TransitionRefused(_("This customer was merged or erased and can no longer be edited."))
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise DomainError(_t("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field")
+        raise DomainError(
+            _t("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
+        )
     data = clean_customer_fields(fields)
     birthday_from_id = data.pop("_birthday_from_id", None)
     before = {f: getattr(customer, f) for f in data}
@@ -285,8 +329,12 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
 
 def _notify_owner(customer: Customer, owner: User, subject: str) -> None:
     notification_queue(
-        channel="in_app", recipient_user=owner, store=customer.store, subject=subject,
-        body=f"/customers/{customer.pk}/", kind="customer.assigned",
+        channel="in_app",
+        recipient_user=owner,
+        store=customer.store,
+        subject=subject,
+        body=f"/customers/{customer.pk}/",
+        kind="customer.assigned",
     )
 
 
@@ -301,8 +349,10 @@ def customer_set_grade(*, actor: User, customer: Customer, grade: str) -> Custom
     policies = ensure_grade_policies(customer.store_id)
     if grade not in policies:
         raise DomainError(
-            _t("Unknown intent grade “%(grade)s”. Use one of: %(codes)s.") % {"grade": grade, "codes": ", ".join(policies)},
-            code="invalid_grade", field="intent_grade",
+            _t("Unknown intent grade “%(grade)s”. Use one of: %(codes)s.")
+            % {"grade": grade, "codes": ", ".join(policies)},
+            code="invalid_grade",
+            field="intent_grade",
         )
     if grade == customer.intent_grade:
         return customer
@@ -356,8 +406,15 @@ def followup_complete(
     customer.last_contact_at = now
     next_follow_up = _schedule_follow_up(customer, actor=actor, due_at=next_due_at or _next_due(customer, after=now))
     audit_record(
-        actor=actor, action="followup.completed", target=follow_up, store_id=customer.store_id,
-        diff={"outcome": [None, outcome], "channel": [None, channel], "grade": [follow_up.grade_before, follow_up.grade_after]},
+        actor=actor,
+        action="followup.completed",
+        target=follow_up,
+        store_id=customer.store_id,
+        diff={
+            "outcome": [None, outcome],
+            "channel": [None, channel],
+            "grade": [follow_up.grade_before, follow_up.grade_after],
+        },
     )
     return follow_up, next_follow_up
 
@@ -370,21 +427,36 @@ def followup_schedule(
     _check_can_edit(actor, customer)
     if purpose not in FollowUpPurpose.values:
         raise DomainError(_("Unknown follow-up purpose."), code="invalid_purpose", field="purpose")
-    if purpose == FollowUpPurpose.MARKETING and not Consent.objects.filter(
-        customer=customer, purpose__in=MARKETING_PURPOSES, withdrawn_at__isnull=True
-    ).exists():
+    if (
+        purpose == FollowUpPurpose.MARKETING
+        and not Consent.objects.filter(
+            customer=customer, purpose__in=MARKETING_PURPOSES, withdrawn_at__isnull=True
+        ).exists()
+    ):
         raise DomainError(
             _("The customer has not agreed to marketing contact, so no marketing follow-up can be planned."),
-            code="no_marketing_consent", field="purpose",
+            code="no_marketing_consent",
+            field="purpose",
         )
     if due_at <= timezone.now() - timedelta(minutes=5):
         raise ValidationError({"due_at": [_("The follow-up must be due in the future.")]})
     follow_up = FollowUp.objects.create(
-        store_id=customer.store_id, customer=customer, assignee_id=customer.owner_id or actor.pk, purpose=purpose,
-        due_at=due_at, notes=notes, created_by=actor, grade_before=customer.intent_grade,
+        store_id=customer.store_id,
+        customer=customer,
+        assignee_id=customer.owner_id or actor.pk,
+        purpose=purpose,
+        due_at=due_at,
+        notes=notes,
+        created_by=actor,
+        grade_before=customer.intent_grade,
     )
-    audit_record(actor=actor, action="followup.scheduled", target=follow_up, store_id=customer.store_id,
-                 diff={"due_at": [None, due_at.isoformat()], "purpose": [None, purpose]})
+    audit_record(
+        actor=actor,
+        action="followup.scheduled",
+        target=follow_up,
+        store_id=customer.store_id,
+        diff={"due_at": [None, due_at.isoformat()], "purpose": [None, purpose]},
+    )
     return follow_up
 
 
@@ -392,7 +464,9 @@ def followup_schedule(
 
 
 @transaction.atomic
-def customer_request_lost(*, actor: User, customer: Customer, reason: str, notes: str = "", competitor: str = "") -> LossRequest:
+def customer_request_lost(
+    *, actor: User, customer: Customer, reason: str, notes: str = "", competitor: str = ""
+) -> LossRequest:
     """A consultant asks to mark the prospect lost (战败); a manager must approve."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     _check_can_edit(actor, customer)
@@ -405,7 +479,11 @@ def customer_request_lost(*, actor: User, customer: Customer, reason: str, notes
     if LossRequest.objects.filter(customer=customer, status=RequestStatus.PENDING).exists():
         raise Conflict(_("A loss request for this customer is already waiting for approval."), code="loss_pending")
     request = LossRequest.objects.create(
-        store_id=customer.store_id, customer=customer, reason=reason, notes=notes, competitor=competitor,
+        store_id=customer.store_id,
+        customer=customer,
+        reason=reason,
+        notes=notes,
+        competitor=competitor,
         requested_by=actor,
     )
     audit_record(actor=actor, action="customer.loss_requested", target=customer, diff={"reason": [None, reason]})
@@ -435,9 +513,13 @@ def loss_request_decide(*, actor: User, request: LossRequest, approve: bool, not
         audit_record(actor=actor, action="customer.loss_rejected", target=customer, diff={"note": [None, note]})
     if request.requested_by_id != actor.pk:
         notification_queue(
-            channel="in_app", recipient_user=request.requested_by, store=customer.store,
-            subject=(_t("Loss approved: %(name)s") if approve else _t("Loss rejected: %(name)s")) % {"name": customer.name},
-            body=note or f"/customers/{customer.pk}/", kind="customer.loss_decided",
+            channel="in_app",
+            recipient_user=request.requested_by,
+            store=customer.store,
+            subject=(_t("Loss approved: %(name)s") if approve else _t("Loss rejected: %(name)s"))
+            % {"name": customer.name},
+            body=note or f"/customers/{customer.pk}/",
+            kind="customer.loss_decided",
         )
     return request
 
@@ -448,10 +530,13 @@ def customer_change_stage(*, actor: User, customer: Customer, stage: str) -> Cus
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     _check_can_edit(actor, customer)
     if stage == Stage.LOST:
-        raise TransitionRefused(_("Marking a customer lost needs a reason and a manager's approval."), code="lost_needs_approval")
+        raise TransitionRefused(
+            _("Marking a customer lost needs a reason and a manager's approval."), code="lost_needs_approval"
+        )
     if stage not in STAGE_MOVES.get(customer.stage, set()):
         raise TransitionRefused(
-            _t("A customer cannot move from “%(from)s” to “%(to)s”.") % {"from": customer.get_stage_display(), "to": Stage(stage).label if stage in Stage.values else stage},
+            _t("A customer cannot move from “%(from)s” to “%(to)s”.")
+            % {"from": customer.get_stage_display(), "to": Stage(stage).label if stage in Stage.values else stage},
             code="stage_move_refused",
         )
     before = customer.stage
@@ -482,17 +567,29 @@ def customers_assign(*, actor: User, customers: list[Customer], new_owner: User,
     for store_id in stores:
         _require(actor, "customers.assign", store_id)
         if not user_can(new_owner, "sales.sell", store_id):
-            raise DomainError(_("The new owner must be a sales consultant of the customer's store."), code="invalid_owner", field="new_owner")
+            raise DomainError(
+                _("The new owner must be a sales consultant of the customer's store."),
+                code="invalid_owner",
+                field="new_owner",
+            )
     moved = 0
     for customer in locked:
         if customer.owner_id == new_owner.pk:
             continue
         OwnerChange.objects.create(
-            store_id=customer.store_id, customer=customer, from_owner_id=customer.owner_id, to_owner=new_owner,
-            reason=reason, changed_by=actor,
+            store_id=customer.store_id,
+            customer=customer,
+            from_owner_id=customer.owner_id,
+            to_owner=new_owner,
+            reason=reason,
+            changed_by=actor,
         )
-        audit_record(actor=actor, action="customer.reassigned", target=customer,
-                     diff={"owner": [customer.owner_id, new_owner.pk], "reason": [None, reason]})
+        audit_record(
+            actor=actor,
+            action="customer.reassigned",
+            target=customer,
+            diff={"owner": [customer.owner_id, new_owner.pk], "reason": [None, reason]},
+        )
         customer.owner = new_owner
         customer.save(update_fields=["owner", "updated_at"])
         FollowUp.objects.filter(customer=customer, status=FollowUpStatus.OPEN).update(assignee=new_owner)
@@ -504,15 +601,23 @@ def customers_assign(*, actor: User, customers: list[Customer], new_owner: User,
             if moved == 1
             else _t("%(count)d customers were handed over to you") % {"count": moved}
         )
-        notification_queue(channel="in_app", recipient_user=new_owner, store=first.store, subject=subject,
-                           body=reason, kind="customer.assigned")
+        notification_queue(
+            channel="in_app",
+            recipient_user=new_owner,
+            store=first.store,
+            subject=subject,
+            body=reason,
+            kind="customer.assigned",
+        )
     return moved
 
 
 # ---------------------------------------------------------------- consent
 
 
-def _consent_grant(customer: Customer, *, actor: User | None, purpose: str, channel: str, notice_version: str) -> Consent:
+def _consent_grant(
+    customer: Customer, *, actor: User | None, purpose: str, channel: str, notice_version: str
+) -> Consent:
     if purpose not in ConsentPurpose.values:
         raise ValidationError({"purpose": [_("Unknown consent purpose.")]})
     if channel not in ConsentChannel.values:
@@ -523,10 +628,19 @@ def _consent_grant(customer: Customer, *, actor: User | None, purpose: str, chan
     if existing:
         return existing
     consent = Consent.objects.create(
-        store_id=customer.store_id, customer=customer, purpose=purpose, channel=channel,
-        notice_version=notice_version, recorded_by=actor,
+        store_id=customer.store_id,
+        customer=customer,
+        purpose=purpose,
+        channel=channel,
+        notice_version=notice_version,
+        recorded_by=actor,
     )
-    audit_record(actor=actor, action="consent.granted", target=customer, diff={"purpose": [None, purpose], "notice_version": [None, notice_version]})
+    audit_record(
+        actor=actor,
+        action="consent.granted",
+        target=customer,
+        diff={"purpose": [None, purpose], "notice_version": [None, notice_version]},
+    )
     return consent
 
 
@@ -541,17 +655,24 @@ def consent_grant(*, actor: User, customer: Customer, purpose: str, channel: str
 def consent_withdraw(*, actor: User, customer: Customer, purpose: str) -> Consent | None:
     """Withdraw a consent in one step; open marketing follow-ups are cancelled at once."""
     _check_can_edit(actor, customer)
-    consent = Consent.objects.select_for_update().filter(customer=customer, purpose=purpose, withdrawn_at__isnull=True).first()
+    consent = (
+        Consent.objects.select_for_update()
+        .filter(customer=customer, purpose=purpose, withdrawn_at__isnull=True)
+        .first()
+    )
     if consent is None:
         return None
     consent.withdrawn_at = timezone.now()
     consent.save(update_fields=["withdrawn_at"])
-    if purpose in MARKETING_PURPOSES and not Consent.objects.filter(
-        customer=customer, purpose__in=MARKETING_PURPOSES, withdrawn_at__isnull=True
-    ).exists():
-        FollowUp.objects.filter(customer=customer, status=FollowUpStatus.OPEN, purpose=FollowUpPurpose.MARKETING).update(
-            status=FollowUpStatus.CANCELLED
-        )
+    if (
+        purpose in MARKETING_PURPOSES
+        and not Consent.objects.filter(
+            customer=customer, purpose__in=MARKETING_PURPOSES, withdrawn_at__isnull=True
+        ).exists()
+    ):
+        FollowUp.objects.filter(
+            customer=customer, status=FollowUpStatus.OPEN, purpose=FollowUpPurpose.MARKETING
+        ).update(status=FollowUpStatus.CANCELLED)
     audit_record(actor=actor, action="consent.withdrawn", target=customer, diff={"purpose": [purpose, None]})
     return consent
 
@@ -567,15 +688,19 @@ def need_record(*, actor: User, customer: Customer, **fields: Any):
     _check_can_edit(actor, customer)
     need = PurchaseNeed(store_id=customer.store_id, customer=customer, created_by=actor, **fields)
     try:
-        need.full_clean(exclude=["store", "customer", "created_by"])
+        need.full_clean(exclude=["store", "customer", "created_by"], validate_constraints=False)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
     if need.budget_min is not None and need.budget_max is not None and need.budget_min > need.budget_max:
         raise ValidationError({"budget_max": [_("The upper budget must not be below the lower budget.")]})
     PurchaseNeed.objects.filter(customer=customer, is_current=True).update(is_current=False)
     need.save()
-    audit_record(actor=actor, action="customer.needs_recorded", target=customer,
-                 diff={k: [None, str(val)] for k, val in fields.items() if val not in (None, "")})
+    audit_record(
+        actor=actor,
+        action="customer.needs_recorded",
+        target=customer,
+        diff={k: [None, str(val)] for k, val in fields.items() if val not in (None, "")},
+    )
     return need
 
 
@@ -598,7 +723,9 @@ def vehicle_add(*, actor: User, customer: Customer, brand: str, plate: str = "",
         errors["vin"] = exc.messages
     if errors:
         raise ValidationError(errors)
-    vehicle = OwnedVehicle(store_id=customer.store_id, customer=customer, brand=brand.strip(), plate=plate, vin=vin, **fields)
+    vehicle = OwnedVehicle(
+        store_id=customer.store_id, customer=customer, brand=brand.strip(), plate=plate, vin=vin, **fields
+    )
     try:
         vehicle.full_clean(exclude=["store", "customer"])
     except ValidationError as exc:
@@ -653,17 +780,24 @@ def note_add(*, actor: User, customer: Customer, body: str):
         raise ValidationError({"body": [_("A note can have at most 2,000 characters.")]})
     note = CustomerNote.objects.create(store_id=customer.store_id, customer=customer, author=actor, body=body)
     usernames = set(re.findall(r"@([\w.\-]+)", body))
-    mentioned = [u for u in User.objects.filter(username__in=usernames, is_active=True) if user_can(u, "store.view", customer)]
+    mentioned = [
+        u for u in User.objects.filter(username__in=usernames, is_active=True) if user_can(u, "store.view", customer)
+    ]
     if mentioned:
         note.mentions.set(mentioned)
         for user in mentioned:
             if user != actor:
                 notification_queue(
-                    channel="in_app", recipient_user=user, store=customer.store,
+                    channel="in_app",
+                    recipient_user=user,
+                    store=customer.store,
                     subject=_t("%(who)s mentioned you on %(name)s") % {"who": actor, "name": customer.name},
-                    body=body[:500], kind="customer.mentioned",
+                    body=body[:500],
+                    kind="customer.mentioned",
                 )
-    audit_record(actor=actor, action="customer.note_added", target=customer, diff={"mentions": [None, sorted(usernames)]})
+    audit_record(
+        actor=actor, action="customer.note_added", target=customer, diff={"mentions": [None, sorted(usernames)]}
+    )
     return note
 
 
@@ -681,7 +815,9 @@ def feedback_add(*, actor: User, customer: Customer, kind: str, body: str):
         errors["body"] = [_("Write down what the customer said.")]
     if errors:
         raise ValidationError(errors)
-    item = FeedbackItem.objects.create(store_id=customer.store_id, customer=customer, kind=kind, body=body.strip(), created_by=actor)
+    item = FeedbackItem.objects.create(
+        store_id=customer.store_id, customer=customer, kind=kind, body=body.strip(), created_by=actor
+    )
     audit_record(actor=actor, action="feedback.recorded", target=item)
     return item
 

@@ -1,0 +1,187 @@
+"""Normalising validators for Chinese customer data: each returns the normalised value or raises ValidationError."""
+
+import datetime
+import re
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from stdnum import numdb
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+DEFAULT_REGION = "CN"
+_MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+# Full-width ASCII U+FF01–U+FF5E sits exactly 0xFEE0 above its half-width twin; U+3000 is the ideographic space.
+_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_CHAR = "[A-HJ-NP-Z0-9]"  # I and O are never used on plates: they read as 1 and 0
+_PLATE_RE = re.compile(
+    rf"^[{PROVINCES}][A-HJ-NP-Z]"
+    rf"(?:{_PLATE_CHAR}{{4}}[A-HJ-NP-Z0-9学警挂港澳领使]"  # ordinary, 7 characters
+    rf"|[DF]{_PLATE_CHAR}{{5}}|{_PLATE_CHAR}{{5}}[DF])$"  # new energy, 8 characters
+)
+_PLATE_SEPARATORS = re.compile(r"[\s·•・\-.]")
+
+# ISO 3779 transliteration: each letter has a value (the gaps are I, O and Q); digits stand for themselves.
+_VIN_VALUES = {
+    char: int(value)
+    for char, value in zip("0123456789ABCDEFGHJKLMNPRSTUVWXYZ", "0123456789" + "12345678123457923456789", strict=True)
+}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def to_halfwidth(value: str) -> str:
+    """Full-width ASCII and the ideographic space turned half-width, surrounding space stripped."""
+    return str(value).translate(_HALFWIDTH).strip()
+
+
+def _mask(value: str, head: int, tail: int) -> str:
+    if len(value) <= head + tail:
+        return "*" * len(value)
+    return value[:head] + "*" * (len(value) - head - tail) + value[len(value) - tail :]
+
+
+def _parse_phone(value: str, code: str, message) -> phonenumbers.PhoneNumber:
+    try:
+        number = phonenumbers.parse(to_halfwidth(value), DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(message, code=code) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(message, code=code)
+    return number
+
+
+def normalize_mobile(value: str) -> str:
+    """A mobile number in any common notation (default region CN) as E.164, e.g. +8613800138000."""
+    number = _parse_phone(value, "mobile_invalid", _("Enter a valid mobile number, e.g. 138 0013 8000."))
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        raise ValidationError(_("This is not a mobile number; enter a mobile number."), code="mobile_not_mobile")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_phone(value: str) -> str:
+    """Any valid phone number, landlines included (default region CN), as E.164."""
+    number = _parse_phone(value, "phone_invalid", _("Enter a valid phone number, e.g. 010 1234 5678."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_mobile(e164: str) -> str:
+    """A phone number for display without the reveal permission: +8613800138000 → 138****8000."""
+    try:
+        number = phonenumbers.parse(to_halfwidth(e164), DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return _mask(re.sub(r"\D", "", str(e164)), 3, 4)
+    if number.country_code == 86:
+        national = re.sub(r"\D", "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+        return _mask(national, 3, 4)
+    return f"+{number.country_code} {_mask(phonenumbers.national_significant_number(number), 3, 4)}"
+
+
+def _compact_resident_id(value: str) -> str:
+    return re.sub(r"\s", "", to_halfwidth(value)).upper()
+
+
+def normalize_resident_id(value: str) -> str:
+    """An 18-character resident ID number (居民身份证号) with a valid check digit and birth date."""
+    number = _compact_resident_id(value)
+    if len(number) != 18:
+        raise ValidationError(_("A resident ID number has 18 characters."), code="id_invalid_length")
+    if not number[:17].isascii() or not number[:17].isdigit() or number[17] not in "0123456789X":
+        raise ValidationError(
+            _("A resident ID number is 17 digits followed by a digit or X."),
+            code="id_invalid",
+        )
+    if number[17] != ric.calc_check_digit(number):
+        raise ValidationError(
+            _("The resident ID number fails its check digit; check it for a typing mistake."),
+            code="id_invalid_checksum",
+        )
+    try:
+        birth_date = ric.get_birth_date(number)
+    except StdnumError:
+        birth_date = None
+    if birth_date is None or birth_date.year < 1900 or birth_date > timezone.localdate():
+        raise ValidationError(
+            _("The birth date in the resident ID number is not a real past date."),
+            code="id_invalid_birth_date",
+        )
+    # Only the province is checked: county codes change, and stdnum's per-county check rejects real IDs
+    # re-issued with a county code newer than the holder's birth year.
+    if not any("province" in props for _part, props in numdb.get("cn/loc").info(number[:6])):
+        raise ValidationError(_("The resident ID number starts with an unknown region code."), code="id_invalid")
+    return number
+
+
+def resident_id_birth_date(value: str) -> datetime.date:
+    """The birth date written in a resident ID number."""
+    return ric.get_birth_date(normalize_resident_id(value))
+
+
+def resident_id_gender(value: str) -> str:
+    """The holder's gender from the 17th digit of a resident ID number: odd is "male", even is "female"."""
+    return "male" if int(normalize_resident_id(value)[16]) % 2 else "female"
+
+
+def mask_resident_id(value: str) -> str:
+    """A resident ID number for display: first 4 and last 4 characters, e.g. 1101**********1234."""
+    return _mask(_compact_resident_id(value), 4, 4)
+
+
+def normalize_plate(value: str) -> str:
+    """A Chinese licence plate, separators removed and upper-cased: 粤B·D12345 → 粤BD12345."""
+    plate = _PLATE_SEPARATORS.sub("", to_halfwidth(value)).upper()
+    if not _PLATE_RE.match(plate):
+        raise ValidationError(
+            _("Enter a licence plate such as 京A12345, or 粤BD12345 for a new-energy vehicle."),
+            code="plate_invalid",
+        )
+    return plate
+
+
+def vin_check_digit(vin: str) -> str:
+    """The ISO 3779 / North-American check digit (position 9) for a 17-character VIN."""
+    vin = vin.upper()
+    if len(vin) != 17 or any(char not in _VIN_VALUES for char in vin):
+        raise ValueError("A VIN has 17 characters from 0-9 and A-Z without I, O and Q.")
+    remainder = sum(_VIN_VALUES[char] * weight for char, weight in zip(vin, _VIN_WEIGHTS, strict=True)) % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def normalize_vin(value: str) -> str:
+    """A 17-character VIN, upper-cased, with a valid check digit (GB 16735 uses it too)."""
+    vin = re.sub(r"[\s\-]", "", to_halfwidth(value)).upper()
+    if len(vin) != 17:
+        raise ValidationError(
+            _("A VIN has 17 characters; this one has %(count)d."), code="vin_length", params={"count": len(vin)}
+        )
+    for char in vin:
+        if char in "IOQ":
+            raise ValidationError(
+                _("A VIN never contains the letter %(char)s (I, O and Q are not used); did you mean 1 or 0?"),
+                code="vin_bad_char",
+                params={"char": char},
+            )
+        if char not in _VIN_VALUES:
+            raise ValidationError(
+                _("A VIN contains only digits and letters; %(char)s is not allowed."),
+                code="vin_bad_char",
+                params={"char": char},
+            )
+    if vin[8] != vin_check_digit(vin):
+        raise ValidationError(
+            _("The VIN fails its check digit (9th character); check it for a typing mistake."),
+            code="vin_check_digit",
+        )
+    return vin
+
+
+def normalize_email(value: str) -> str:
+    """A valid e-mail address with its domain lower-cased."""
+    local, at, domain = to_halfwidth(value).rpartition("@")
+    email = f"{local}{at}{domain.lower()}"
+    EmailValidator(message=_("Enter a valid e-mail address."), code="email_invalid")(email)
+    return email
