@@ -76,6 +76,18 @@ class Command(BaseCommand):
             _m, new = Membership.objects.get_or_create(user=admin, store=stores[0], role=Role.GROUP_ADMIN)
             created += new
         self.stdout.write(f"demo data: {created} new rows" if created else "demo data: already loaded, nothing changed")
+        self._load_app_demos()
+
+    def _load_app_demos(self) -> None:
+        """Each domain app may ship a `demo` module with an idempotent `load(stdout)`; run them in app order."""
+        from importlib import import_module
+        from importlib.util import find_spec
+
+        from django.apps import apps
+
+        for config in apps.get_app_configs():
+            if config.name.startswith("dealerdesk.") and find_spec(f"{config.name}.demo"):
+                import_module(f"{config.name}.demo").load(self.stdout)
 
     def _user(self, username: str, full_name: str, password: str) -> tuple[User, bool]:
         user = User.objects.filter(username=username).first()
