@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("dealerdesk.accounts.api.urls")),
+    path("", include("dealerdesk.customers.api.urls")),
 ]

@@ -13,7 +13,11 @@ from dealerdesk.core.validators import vin_check_digit
 from .models import Customer, FollowUp
 from .services import customer_create, customer_set_grade, need_record, vehicle_add
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单解"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单解"
+)
 GIVEN = (
     "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志强浩宇子涵欣怡梓萱一诺宇轩浩然思远晓东晨曦佳琪俊杰雨桐"
 )
@@ -59,7 +63,7 @@ def load(stdout=None) -> int:
 
 @transaction.atomic
 def _load_store(store: Store, *, seed: int) -> int:
-    rng = random.Random(2026 + seed)
+    rng = random.Random(2026 + seed)  # noqa: S311  demo data, not security
     consultants = [m.user for m in Membership.objects.filter(store=store, role="consultant").select_related("user")]
     manager = Membership.objects.filter(store=store, role="sales_manager").select_related("user").first().user
     now = timezone.now()

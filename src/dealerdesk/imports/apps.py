@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,9 @@ class ImportsConfig(AppConfig):
     name = "dealerdesk.imports"
     label = "imports"
     verbose_name = _("Imports")
+
+    def ready(self) -> None:
+        from . import actions  # noqa: F401  (audit action labels)
+
+        # Every app's importer.py registers its kinds of import (see registry.py).
+        autodiscover_modules("importer")
