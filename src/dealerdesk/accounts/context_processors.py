@@ -8,28 +8,43 @@ from .permissions import user_can
 # (url name, label, icon, permission needed in any store or None)
 NAVIGATION = [
     ("home", _("Home"), "house", None),
+    ("reception_desk", _("Reception"), "door-open", "visits.log"),
+    ("traffic_board", _("Showroom"), "people", "store.view"),
     ("my_day", _("My day"), "calendar-check", "sales.sell"),
     ("customer_list", _("Customers"), "person-vcard", "store.view"),
     ("manager_desk", _("Manager desk"), "clipboard-check", "customers.assign"),
+    ("catalog_home", _("Catalogue"), "car-front", "store.view"),
+    ("offer_list", _("Offers"), "receipt", "sales.sell"),
     ("customer_report", _("Customer report"), "bar-chart", "reports.view_store"),
+]
+
+# Less frequent, administrative pages: shown in a "Management" menu.
+MANAGEMENT = [
+    ("promotion_list", _("Promotions"), "tags", "store.manage"),
     ("import_list", _("Imports"), "upload", "customers.import"),
     ("audit_list", _("Audit trail"), "journal-text", "store.view_audit"),
     ("outbox_list", _("Outbox"), "send", "store.view_outbox"),
     ("staff_list", _("Staff"), "people", "store.manage"),
+    ("grade_settings", _("Intent grades"), "sliders", "store.manage"),
 ]
+
+
+def _items(request, entries) -> list[dict]:
+    items = []
+    for url_name, label, icon, perm in entries:
+        if perm and not user_can(request.user, perm):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url or (url != "/" and request.path.startswith(url))
+        items.append({"url": url, "label": label, "icon": icon, "active": active})
+    return items
 
 
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    items = []
-    for url_name, label, icon, perm in NAVIGATION:
-        if perm and not user_can(user, perm):
-            continue
-        try:
-            url = reverse(url_name)
-        except NoReverseMatch:
-            continue
-        items.append({"url": url, "label": label, "icon": icon, "active": request.path == url})
-    return {"nav_items": items}
+    return {"nav_items": _items(request, NAVIGATION), "nav_management": _items(request, MANAGEMENT)}

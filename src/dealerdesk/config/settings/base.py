@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "dealerdesk.accounts",
     "dealerdesk.customers",
     "dealerdesk.imports",
+    "dealerdesk.catalog",
+    "dealerdesk.showroom",
+    "dealerdesk.offers",
 ]
 
 MIDDLEWARE = [
