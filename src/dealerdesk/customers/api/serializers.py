@@ -1,0 +1,242 @@
+"""Shapes of the customers API. Output serializers mask personal data; input serializers only parse, the services
+validate (their ValidationError dicts come back keyed by field)."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from dealerdesk.core import validators as v
+from dealerdesk.core.audit import action_label
+from dealerdesk.core.models import AuditEntry
+
+from ..choices import ConsentChannel, ConsentPurpose, FollowUpChannel, FollowUpOutcome, Gender, Source
+from ..models import Consent, Customer, FollowUp
+from ..privacy import masked_id_number, masked_mobile
+
+# ---------------------------------------------------------------- customers
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer as every role sees it: mobile and ID number masked (the reveal endpoint gives full values)."""
+
+    mobile = serializers.SerializerMethodField(help_text=_("Masked, e.g. 138****8000."))
+    id_number = serializers.SerializerMethodField(help_text=_("Masked, e.g. 1101**********1234."))
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "gender",
+            "birthday",
+            "mobile",
+            "id_number",
+            "source",
+            "campaign",
+            "city",
+            "occupation",
+            "employer",
+            "notes",
+            "tags",
+            "stage",
+            "intent_grade",
+            "owner",
+            "store",
+            "next_follow_up_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_mobile(self, customer: Customer) -> str:
+        return masked_mobile(customer)
+
+    def get_id_number(self, customer: Customer) -> str:
+        return masked_id_number(customer)
+
+
+class _CustomerFieldsSerializer(serializers.Serializer):
+    """Editable customer fields, parsed leniently: the service normalises and validates them."""
+
+    name = serializers.CharField(label=_("name"), allow_blank=True, trim_whitespace=False)
+    mobile = serializers.CharField(
+        label=_("mobile"), allow_blank=True, help_text=_("The full number in any common notation.")
+    )
+    gender = serializers.ChoiceField(label=_("gender"), choices=Gender.choices, required=False)
+    birthday = serializers.DateField(label=_("birthday"), required=False, allow_null=True)
+    id_number = serializers.CharField(
+        label=_("resident ID number"), required=False, allow_blank=True, help_text=_("The full 18-character number.")
+    )
+    source = serializers.ChoiceField(label=_("source"), choices=Source.choices, required=False)
+    campaign = serializers.CharField(label=_("campaign"), required=False, allow_blank=True, max_length=100)
+    city = serializers.CharField(label=_("city / region"), required=False, allow_blank=True, max_length=60)
+    occupation = serializers.CharField(label=_("occupation"), required=False, allow_blank=True, max_length=60)
+    employer = serializers.CharField(label=_("employer"), required=False, allow_blank=True, max_length=100)
+    notes = serializers.CharField(label=_("notes"), required=False, allow_blank=True)
+    tags = serializers.ListField(label=_("tags"), child=serializers.CharField(), required=False)
+
+
+class CustomerCreateSerializer(_CustomerFieldsSerializer):
+    """A new customer: name and mobile at least; store when the caller works in several stores."""
+
+    store = serializers.IntegerField(
+        label=_("store"), required=False, help_text=_("Store id; may be left out when you work in one store only.")
+    )
+    owner = serializers.IntegerField(
+        label=_("consultant"), required=False, allow_null=True, help_text=_("User id of the consultant who owns it.")
+    )
+
+
+class CustomerUpdateSerializer(_CustomerFieldsSerializer):
+    """Changed basic information; send only the fields that change."""
+
+
+class SearchRequestSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        label=_("search"),
+        allow_blank=True,
+        max_length=60,
+        help_text=_("Name, pinyin or initials, mobile (full or last 4), plate or VIN tail."),
+    )
+
+
+class CustomerListSerializer(serializers.Serializer):
+    results = CustomerSerializer(many=True)
+
+
+class RevealRequestSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(label=_("field"), choices=[("mobile", _("mobile")), ("id_number", _("ID number"))])
+    reason = serializers.CharField(label=_("reason"), required=False, allow_blank=True, max_length=200, default="")
+
+
+class RevealSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField()
+
+
+class GradeRequestSerializer(serializers.Serializer):
+    intent_grade = serializers.CharField(label=_("intent grade"), max_length=2)
+
+
+class AssignRequestSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(label=_("consultant"), help_text=_("User id of the new consultant."))
+    reason = serializers.CharField(label=_("reason"), allow_blank=True, max_length=200)
+
+
+class MergeRequestSerializer(serializers.Serializer):
+    merged_id = serializers.IntegerField(
+        label=_("duplicate customer"), help_text=_("Id of the duplicate; it becomes an alias of this customer.")
+    )
+
+
+class EraseRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(label=_("reason"), allow_blank=True, max_length=200)
+
+
+class SubjectExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(
+        label=_("format"), choices=[("json", "JSON"), ("xlsx", "XLSX")], required=False, default="json"
+    )
+
+
+# ---------------------------------------------------------------- timeline and consents
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    """One audit entry of the customer; mobiles in the change are masked like everywhere else."""
+
+    label = serializers.SerializerMethodField()
+    actor = serializers.SerializerMethodField()
+    actor_id = serializers.IntegerField(read_only=True, allow_null=True)
+    time = serializers.DateTimeField(source="created_at", read_only=True)
+    diff = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "action", "label", "actor", "actor_id", "time", "diff"]
+        read_only_fields = fields
+
+    def get_label(self, entry: AuditEntry) -> str:
+        return action_label(entry.action)
+
+    def get_actor(self, entry: AuditEntry) -> str | None:
+        return str(entry.actor) if entry.actor_id else None
+
+    def get_diff(self, entry: AuditEntry) -> dict[str, Any]:
+        diff = dict(entry.diff or {})
+        if isinstance(diff.get("mobile"), list):
+            diff["mobile"] = [v.mask_mobile(value) if value else value for value in diff["mobile"]]
+        return diff
+
+
+class TimelineSerializer(serializers.Serializer):
+    results = TimelineEntrySerializer(many=True)
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    # Plain strings here: the request serializer documents the choices (one enum per name in the schema).
+    purpose = serializers.CharField(read_only=True)
+    channel = serializers.CharField(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = ["id", "purpose", "notice_version", "channel", "granted_at", "withdrawn_at", "is_active"]
+        read_only_fields = fields
+
+
+class ConsentListSerializer(serializers.Serializer):
+    results = ConsentSerializer(many=True)
+
+
+class ConsentActionSerializer(serializers.Serializer):
+    purpose = serializers.ChoiceField(label=_("purpose"), choices=ConsentPurpose.choices)
+    action = serializers.ChoiceField(label=_("action"), choices=[("grant", _("Grant")), ("withdraw", _("Withdraw"))])
+    channel = serializers.ChoiceField(
+        label=_("given through"), choices=ConsentChannel.choices, required=False, default=ConsentChannel.IN_PERSON
+    )
+    notice_version = serializers.CharField(label=_("notice version"), required=False, allow_blank=True, max_length=20)
+
+
+# ---------------------------------------------------------------- follow-ups
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    # A plain string: the completion request documents the channel choices.
+    channel = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "assignee",
+            "purpose",
+            "due_at",
+            "status",
+            "completed_at",
+            "channel",
+            "outcome",
+            "notes",
+            "grade_before",
+            "grade_after",
+        ]
+        read_only_fields = fields
+
+
+class FollowUpCompleteRequestSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(label=_("channel"), choices=FollowUpChannel.choices)
+    outcome = serializers.ChoiceField(label=_("outcome"), choices=FollowUpOutcome.choices)
+    notes = serializers.CharField(label=_("notes"), required=False, allow_blank=True, default="")
+    new_grade = serializers.CharField(label=_("new intent grade"), required=False, allow_blank=True, max_length=2)
+    next_due_at = serializers.DateTimeField(
+        label=_("next follow-up"), required=False, help_text=_("Leave out to plan by the intent grade.")
+    )
+
+
+class FollowUpCompleteSerializer(serializers.Serializer):
+    done = FollowUpSerializer()
+    next = FollowUpSerializer(allow_null=True)

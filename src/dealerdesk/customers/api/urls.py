@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("customers", views.CustomerViewSet, basename="api-customer")
+router.register("follow-ups", views.FollowUpViewSet, basename="api-followup")
+
+urlpatterns = router.urls
