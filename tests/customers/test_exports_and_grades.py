@@ -96,7 +96,7 @@ def test_grade_settings_reject_bad_input_and_keep_grade_n_active(store_a, make_s
     )
     assert response.status_code == 400
     body = response.content.decode()
-    assert "不能关闭" in body and "1 小时到 90 天" in body
+    assert "N 级不能停用" in body and "1 小时到 90 天" in body
     n.refresh_from_db()
     assert n.is_active and n.follow_up_hours == 24
 

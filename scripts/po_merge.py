@@ -1,0 +1,48 @@
+"""Developer tool: fill empty msgstr entries of the zh_Hans catalogue from JSON files {"English": "中文"}.
+
+Usage: .venv/bin/python scripts/po_merge.py file1.json [file2.json …]   (run makemessages first)
+Prints the msgids still untranslated. Existing translations are kept unless --overwrite is given.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import polib
+
+PO = Path(__file__).resolve().parent.parent / "src/dealerdesk/locale/zh_Hans/LC_MESSAGES/django.po"
+
+
+def main(args: list[str]) -> int:
+    overwrite = "--overwrite" in args
+    table: dict[str, str] = {}
+    for name in (a for a in args if a != "--overwrite"):
+        table.update(json.loads(Path(name).read_text(encoding="utf-8")))
+    po = polib.pofile(str(PO))
+    missing = []
+    for entry in po:
+        if entry.obsolete:
+            continue
+        if entry.msgid_plural:
+            if entry.msgid in table and (overwrite or not entry.msgstr_plural.get(0)):
+                entry.msgstr_plural = {0: table[entry.msgid]}
+            if not entry.msgstr_plural.get(0):
+                missing.append(entry.msgid)
+            continue
+        if entry.msgid in table and (overwrite or not entry.msgstr):
+            entry.msgstr = table[entry.msgid]
+        if "fuzzy" in entry.flags and entry.msgstr:
+            entry.flags.remove("fuzzy")
+        if not entry.msgstr:
+            missing.append(entry.msgid)
+    po.metadata.update({"Language": "zh_Hans", "Plural-Forms": "nplurals=1; plural=0;",
+                        "Content-Type": "text/plain; charset=UTF-8"})
+    po.save()
+    for msgid in missing:
+        print("untranslated:", msgid)
+    print(f"{len(missing)} untranslated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
