@@ -2,6 +2,8 @@
 
 Usage: .venv/bin/python scripts/po_merge.py file1.json [file2.json …]   (run makemessages first)
 Prints the msgids still untranslated. Existing translations are kept unless --overwrite is given.
+A "fuzzy" entry (makemessages' guess from a similar msgid) is never trusted: it is replaced from the JSON or
+emptied, so a wrong guess cannot go live. --rebuild empties every entry first (the JSON files are the source).
 """
 
 import json
@@ -14,15 +16,21 @@ PO = Path(__file__).resolve().parent.parent / "src/dealerdesk/locale/zh_Hans/LC_
 
 
 def main(args: list[str]) -> int:
-    overwrite = "--overwrite" in args
+    overwrite = "--overwrite" in args or "--rebuild" in args
+    rebuild = "--rebuild" in args
     table: dict[str, str] = {}
-    for name in (a for a in args if a != "--overwrite"):
+    for name in (a for a in args if not a.startswith("--")):
         table.update(json.loads(Path(name).read_text(encoding="utf-8")))
     po = polib.pofile(str(PO))
     missing = []
     for entry in po:
         if entry.obsolete:
             continue
+        if rebuild or "fuzzy" in entry.flags:
+            entry.msgstr = ""
+            entry.msgstr_plural = {0: ""} if entry.msgid_plural else {}
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
         if entry.msgid_plural:
             if entry.msgid in table and (overwrite or not entry.msgstr_plural.get(0)):
                 entry.msgstr_plural = {0: table[entry.msgid]}
@@ -31,8 +39,6 @@ def main(args: list[str]) -> int:
             continue
         if entry.msgid in table and (overwrite or not entry.msgstr):
             entry.msgstr = table[entry.msgid]
-        if "fuzzy" in entry.flags and entry.msgstr:
-            entry.flags.remove("fuzzy")
         if not entry.msgstr:
             missing.append(entry.msgid)
     po.metadata.update({"Language": "zh_Hans", "Plural-Forms": "nplurals=1; plural=0;",
