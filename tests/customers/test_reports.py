@@ -84,7 +84,7 @@ def test_report_figures_for_a_known_data_set(known_store, make_staff):
         ("phone_in", 1, 0, 0.0),
     ]
     by_owner = {r["label"]: (r["count"], r["converted"]) for r in report.by_owner}
-    assert by_owner == {"甲顾问": (3, 0), "乙顾问": (2, 2), "Unassigned": (1, 0)}
+    assert by_owner == {"甲顾问": (3, 0), "乙顾问": (2, 2), "未分配": (1, 0)}
     this_month = timezone.localdate(timezone=known_store.tz).strftime("%Y-%m")
     assert len(report.by_month) == 12
     assert report.by_month[-1] == {
