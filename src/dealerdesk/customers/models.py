@@ -413,7 +413,7 @@ class SearchToken(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["store", "token", "customer"], name="searchtoken_prefix"),
+            models.Index(fields=["store", "token", "-customer"], name="searchtoken_prefix_recent"),
             models.Index(fields=["customer"], name="searchtoken_customer"),
         ]
 

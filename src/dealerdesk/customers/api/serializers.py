@@ -105,6 +105,28 @@ class CustomerListSerializer(serializers.Serializer):
     results = CustomerSerializer(many=True)
 
 
+class CustomerSearchResultSerializer(serializers.ModelSerializer):
+    """A search hit: just enough to pick the right person (the full record is one GET away)."""
+
+    mobile = serializers.SerializerMethodField(help_text=_("Masked, e.g. 138****8000."))
+    owner_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "mobile", "stage", "intent_grade", "owner", "owner_name", "store"]
+        read_only_fields = fields
+
+    def get_mobile(self, customer: Customer) -> str:
+        return masked_mobile(customer)
+
+    def get_owner_name(self, customer: Customer) -> str:
+        return str(customer.owner) if customer.owner_id else ""
+
+
+class CustomerSearchResponseSerializer(serializers.Serializer):
+    results = CustomerSearchResultSerializer(many=True)
+
+
 class RevealRequestSerializer(serializers.Serializer):
     field = serializers.ChoiceField(label=_("field"), choices=[("mobile", _("mobile")), ("id_number", _("ID number"))])
     reason = serializers.CharField(label=_("reason"), required=False, allow_blank=True, max_length=200, default="")

@@ -223,14 +223,14 @@ class CustomerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description="One box: name fragment, pinyin or initials, mobile (full or last 4), plate, VIN tail. "
         "The term travels in the body, never in the URL. At most 20 results, best first.",
         request=s.SearchRequestSerializer,
-        responses={200: s.CustomerListSerializer, 400: ERRORS[400]},
+        responses={200: s.CustomerSearchResponseSerializer, 400: ERRORS[400]},
     )
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def search(self, request: Request) -> Response:
         data = s.SearchRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         found = search.search_customers(request.user, data.validated_data["q"])
-        return Response({"results": s.CustomerSerializer(found, many=True).data})
+        return Response({"results": s.CustomerSearchResultSerializer(found, many=True).data})
 
     @extend_schema(
         summary="Reveal a masked field",
