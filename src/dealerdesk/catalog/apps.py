@@ -6,3 +6,6 @@ class CatalogConfig(AppConfig):
     name = "dealerdesk.catalog"
     label = "catalog"
     verbose_name = _("Vehicle catalogue and stock")
+
+    def ready(self) -> None:
+        from . import actions  # noqa: F401  registers audit action labels

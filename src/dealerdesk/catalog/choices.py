@@ -5,7 +5,19 @@ from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.customers.choices import BodyType, EnergyType  # one vocabulary for needs and trims
 
-__all__ = ["BodyType", "CertificateHolder", "ColourKind", "DemoStatus", "Drive", "EnergyType", "Origin", "StockStatus"]
+__all__ = [
+    "DEMO_MOVES",
+    "RECEIVABLE_STATUSES",
+    "STOCK_MOVES",
+    "BodyType",
+    "CertificateHolder",
+    "ColourKind",
+    "DemoStatus",
+    "Drive",
+    "EnergyType",
+    "Origin",
+    "StockStatus",
+]
 
 
 class Drive(models.TextChoices):
@@ -51,3 +63,14 @@ class CertificateHolder(models.TextChoices):
     STORE = "store", _("The store")
     LENDER = "lender", _("The lender (financed stock)")
     CARMAKER = "carmaker", _("The carmaker")
+
+
+# A demo car in use (available or in maintenance) moves between those two; retiring it is final.
+DEMO_MOVES: dict[str, set[str]] = {
+    DemoStatus.AVAILABLE: {DemoStatus.MAINTENANCE, DemoStatus.RETIRED},
+    DemoStatus.MAINTENANCE: {DemoStatus.AVAILABLE, DemoStatus.RETIRED},
+    DemoStatus.RETIRED: set(),
+}
+
+# Statuses a vehicle may be received in; reserving and selling happen afterwards through the moves above.
+RECEIVABLE_STATUSES = (StockStatus.IN_TRANSIT, StockStatus.IN_STOCK)

@@ -202,6 +202,8 @@ class StockVehicle(models.Model):
             models.CheckConstraint(
                 condition=Q(is_demo=False) | ~Q(demo_status=""), name="stockvehicle_demo_has_status"
             ),
+            models.CheckConstraint(condition=Q(is_demo=False) | ~Q(plate=""), name="stockvehicle_demo_has_plate"),
+            models.UniqueConstraint(fields=["plate"], condition=~Q(plate=""), name="stockvehicle_unique_plate"),
         ]
         indexes = [
             models.Index(fields=["store", "status", "trim"], name="stock_store_status"),

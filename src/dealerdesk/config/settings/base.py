@@ -188,6 +188,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PromotionKindEnum": "dealerdesk.offers.choices.PromotionKind",
+        "OfferLineKindEnum": "dealerdesk.offers.choices.LineKind",
+        "OfferServiceKindEnum": "dealerdesk.offers.choices.ServiceKind",
+        "OfferStatusEnum": "dealerdesk.offers.choices.OfferStatus",
+        "ColourKindEnum": "dealerdesk.catalog.choices.ColourKind",
+        "StockStatusEnum": "dealerdesk.catalog.choices.StockStatus",
+        "DemoStatusEnum": "dealerdesk.catalog.choices.DemoStatus",
+        "CertificateHolderEnum": "dealerdesk.catalog.choices.CertificateHolder",
+        "EnergyTypeEnum": "dealerdesk.catalog.choices.EnergyType",
+        "VisitKindEnum": "dealerdesk.showroom.choices.VisitKind",
+        "RecommendationReasonKindEnum": "dealerdesk.showroom.choices.ReasonKind",
+        "ConsentPurposeEnum": "dealerdesk.customers.choices.ConsentPurpose",
+    },
 }
 
 # Content Security Policy (Django's own): everything from our origin, no inline scripts.

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.catalog_home, name="catalog_home"),
+    path("trims/<int:pk>/", views.trim_detail, name="catalog_trim_detail"),
+    path("trims/<int:pk>/price/", views.marked_price_set, name="catalog_marked_price_set"),
+    path("stock/", views.stock_list, name="catalog_stock_list"),
+    path("stock/receive/", views.stock_receive, name="catalog_stock_receive"),
+    path("stock/<int:pk>/", views.stock_detail, name="catalog_stock_detail"),
+    path("stock/<int:pk>/status/", views.stock_status, name="catalog_stock_status"),
+    path("stock/<int:pk>/edit/", views.stock_update, name="catalog_stock_update"),
+    path("stock/<int:pk>/demo/", views.demo_car_flag, name="catalog_demo_car_flag"),
+    path("stock/<int:pk>/demo/edit/", views.demo_car_update, name="catalog_demo_car_update"),
+    path("stock/<int:pk>/demo/status/", views.demo_car_status, name="catalog_demo_car_status"),
+    path("stock/<int:pk>/demo/odometer/", views.demo_car_odometer, name="catalog_demo_car_odometer"),
+    path("demo-cars/", views.demo_car_list, name="catalog_demo_car_list"),
+]
