@@ -9,7 +9,7 @@ class ImportsConfig(AppConfig):
     verbose_name = _("Imports")
 
     def ready(self) -> None:
-        from . import actions  # noqa: F401  (audit action labels)
+        from . import actions, duties  # noqa: F401  register audit labels and periodic duties
 
         # Every app's importer.py registers its kinds of import (see registry.py).
         autodiscover_modules("importer")
