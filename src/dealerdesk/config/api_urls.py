@@ -5,4 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("dealerdesk.accounts.api.urls")),
     path("", include("dealerdesk.customers.api.urls")),
+    path("", include("dealerdesk.catalog.api.urls")),
+    path("", include("dealerdesk.imports.api.urls")),
 ]

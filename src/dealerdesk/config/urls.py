@@ -8,6 +8,9 @@ admin.site.site_title = "DealerDesk"
 urlpatterns = [
     path("", include("dealerdesk.customers.urls_work")),
     path("customers/", include("dealerdesk.customers.urls")),
+    path("", include("dealerdesk.customers.urls_admin")),
+    path("imports/", include("dealerdesk.imports.urls")),
+    path("catalog/", include("dealerdesk.catalog.urls")),
     path("", include("dealerdesk.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("dealerdesk.config.api_urls")),
