@@ -115,7 +115,7 @@ def test_a_store_admin_sets_a_marked_price_over_the_api(api, store_a, admin_a, c
     url = f"/api/v1/catalog/trims/{catalogue['suv'].pk}/marked-price/"
     response = api.post(url, {"price": "185800.00", "note": "双十一"}, format="json")
     assert response.status_code == 201 and response.json()["price"] == "185800.00"
-    negative = api.post(url, {"price": "-5"}, format="json")
+    negative = api.post(url, {"price": "-5"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert negative.status_code == 400 and "more than zero" in negative.json()["price"][0]
     foreign = api.post(f"/api/v1/catalog/trims/{catalogue['foreign'].pk}/marked-price/", {"price": "1000"})
     assert foreign.status_code == 400 and foreign.json()["code"] == "brand_not_sold"

@@ -281,7 +281,7 @@ class FollowUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.purpose} @ {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_purpose_display()} {timezone.localtime(self.due_at):%Y-%m-%d %H:%M}"
 
 
 class CustomerNote(models.Model):
