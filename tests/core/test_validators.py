@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric
 
@@ -274,3 +274,20 @@ def test_normalize_email_lower_cases_only_the_domain():
 @pytest.mark.parametrize("typed", ["zhang", "zhang@", "@example.com", "zhang@@example.com", ""])
 def test_normalize_email_refuses_invalid_addresses(typed):
     assert refused(normalize_email, typed).code == "email_invalid"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"1[0-9]{10}", fullmatch=True))
+def test_the_mobile_fast_path_agrees_with_the_full_phonenumbers_check(digits):
+    import phonenumbers
+
+    number = phonenumbers.parse(digits, "CN")
+    library_says_mobile = phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+    try:
+        ours = normalize_mobile(digits)
+    except ValidationError:
+        ours = None
+    assert (ours == "+86" + digits) if library_says_mobile else ours is None

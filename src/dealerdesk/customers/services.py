@@ -39,6 +39,8 @@ from .models import Consent, Customer, FollowUp, IntentGradePolicy, LossRequest,
 from .search import reindex_customer
 
 ID_PURPOSE = "customer.id_number"
+_GENDERS = frozenset(Gender.values)
+_SOURCES = frozenset(Source.values)
 EDITABLE_FIELDS = [
     "name",
     "gender",
@@ -150,12 +152,12 @@ def _clean_one(field: str, value: Any) -> Any:
         return value
     if field == "gender":
         value = value or Gender.UNKNOWN
-        if value not in Gender.values:
+        if value not in _GENDERS:
             raise ValidationError(_("Choose male, female or unknown."), code="invalid_choice")
         return value
     if field == "source":
         value = value or Source.WALK_IN
-        if value not in Source.values:
+        if value not in _SOURCES:
             raise ValidationError(_("Unknown source channel."), code="invalid_choice")
         return value
     if field == "tags":
