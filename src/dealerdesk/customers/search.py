@@ -5,6 +5,7 @@ range scan `token >= p AND token < p + U+10FFFF`, which a B-tree answers identic
 PostgreSQL (the column is COLLATE "C", see the migration).
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -42,8 +43,16 @@ def _surname_readings(char: str) -> list[str]:
     return [r for r in dict.fromkeys(readings) if r.isascii()][:3] or [char]
 
 
-def name_tokens(name: str) -> set[str]:
-    """Suffixes of the name (fragments), full pinyin and initials with every reading of the surname."""
+@functools.lru_cache(maxsize=65536)
+def name_tokens(name: str) -> frozenset[str]:
+    """Suffixes of the name (fragments), full pinyin and initials with every reading of the surname.
+
+    Cached: common Chinese names repeat a lot, and pinyin conversion dominates bulk imports.
+    """
+    return frozenset(_name_tokens(name))
+
+
+def _name_tokens(name: str) -> set[str]:
     name = re.sub(r"\s+", "", name)
     tokens: set[str] = set()
     for i in range(len(name) - 1):
