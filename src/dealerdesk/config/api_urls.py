@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("dealerdesk.customers.api.urls")),
     path("", include("dealerdesk.catalog.api.urls")),
     path("", include("dealerdesk.imports.api.urls")),
+    path("", include("dealerdesk.offers.api.urls")),
 ]

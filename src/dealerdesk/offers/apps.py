@@ -6,3 +6,11 @@ class OffersConfig(AppConfig):
     name = "dealerdesk.offers"
     label = "offers"
     verbose_name = _("Promotions and offers")
+
+    def ready(self) -> None:
+        from dealerdesk.customers.merge import register_customer_relation
+
+        from . import actions, duties  # noqa: F401  register audit labels and periodic duties
+        from .models import Offer
+
+        register_customer_relation(Offer)

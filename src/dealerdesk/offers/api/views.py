@@ -1,0 +1,331 @@
+"""Promotions and offers over the API. Reads start from the selectors (not visible → 404); every write is one
+service call with a parsed input."""
+
+import hashlib
+import json
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from dealerdesk.accounts.models import DealerGroup
+from dealerdesk.accounts.selectors import store_visible_to
+from dealerdesk.catalog.models import Brand, Series, Trim
+from dealerdesk.core.errors import Conflict
+from dealerdesk.core.pagination import KeysetPagination
+from dealerdesk.customers.selectors import customer_visible_to
+
+from .. import selectors, services
+from ..models import Offer, Promotion
+from ..pdf import offer_pdf
+from . import serializers as s
+
+ERRORS = {
+    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
+    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
+    404: OpenApiResponse(description="not found or not visible to the caller"),
+    409: OpenApiResponse(description="not allowed in the current status (`code` + `detail`)"),
+}
+IDEMPOTENCY_TTL = 24 * 60 * 60
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Repeat a create safely: the same key (per user, for 24 hours) answers with the first result.",
+)
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+class Idempotency:
+    """The Idempotency-Key of a creating POST: a repeat (same user, key and body) answers with the first result."""
+
+    def __init__(self, request: Request, scope: str):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        self.cache_key = None
+        if key:
+            digest = hashlib.sha256(key[:200].encode()).hexdigest()
+            self.cache_key = f"idempotency:{scope}:{request.user.pk}:{digest}"
+        self.fingerprint = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
+
+    def created_before(self) -> int | None:
+        """The id made by the first request with this key, if any; a different body is refused."""
+        stored = cache.get(self.cache_key) if self.cache_key else None
+        if stored is None:
+            return None
+        if stored["fingerprint"] != self.fingerprint:
+            raise Conflict(_("This idempotency key was used for a different request."), code="idempotency_key_reused")
+        return stored["id"]
+
+    def remember(self, pk: int) -> None:
+        if self.cache_key:
+            cache.set(self.cache_key, {"id": pk, "fingerprint": self.fingerprint}, timeout=IDEMPOTENCY_TTL)
+
+
+class _AlwaysFirstRenderer(DefaultContentNegotiation):
+    """The PDF answer is built by hand; errors still come back as JSON whatever the Accept header says."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+# ---------------------------------------------------------------- promotions
+
+
+def _catalogue_refs(data: dict) -> dict:
+    """Brand/series/trim ids → rows, or a field error."""
+    values = dict(data)
+    for name, model in (("brand", Brand), ("series", Series), ("trim", Trim)):
+        if name in values and values[name] is not None:
+            row = model.objects.select_related(*(("series",) if model is Trim else ())).filter(pk=values[name]).first()
+            if row is None:
+                raise ValidationError({name: [_("There is no such %(what)s.") % {"what": model._meta.verbose_name}]})
+            values[name] = row
+    return values
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List promotions", responses={200: s.PromotionSerializer(many=True)}),
+    retrieve=extend_schema(summary="One promotion", responses={200: s.PromotionSerializer, 404: ERRORS[404]}),
+)
+@extend_schema(tags=["promotions"])
+class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Promotions of the caller's stores and the group-wide ones. Store administrators create and change them."""
+
+    serializer_class = s.PromotionSerializer
+    pagination_class = KeysetPagination
+    queryset = Promotion.objects.none()
+
+    def get_queryset(self) -> QuerySet[Promotion]:
+        qs = selectors.promotion_visible_to(self.request.user)
+        if self.action == "list":
+            store = self.request.query_params.get("store", "")
+            if store.isdigit():
+                qs = qs.filter(store_id=int(store))
+            if self.request.query_params.get("active") in ("true", "1"):
+                qs = qs.filter(is_active=True)
+        return qs
+
+    @extend_schema(
+        summary="Create a promotion",
+        request=s.PromotionWriteSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: s.PromotionSerializer, **_errors(400, 403)},
+    )
+    def create(self, request: Request) -> Response:
+        data = s.PromotionWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = _catalogue_refs(data.validated_data)
+        idempotency = Idempotency(request, "promotions.create")
+        existing = idempotency.created_before()
+        if existing is not None:
+            promotion = self.get_queryset().filter(pk=existing).first()
+            if promotion is not None:
+                return Response(s.PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
+        store_id = values.pop("store", None)
+        stores = store_visible_to(request.user)
+        group = None
+        if store_id is not None:
+            store = stores.filter(pk=store_id).first()
+            if store is None:
+                raise ValidationError({"store": [_("You do not work in this store.")]})
+        else:
+            store = None
+            groups = list(DealerGroup.objects.filter(stores__in=stores).distinct()[:2])
+            if len(groups) != 1:
+                raise ValidationError({"store": [_("Choose the store the promotion is for.")]})
+            group = groups[0]
+        promotion = services.promotion_create(actor=request.user, store=store, group=group, **values)
+        idempotency.remember(promotion.pk)
+        return Response(s.PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a promotion",
+        request=s.PromotionWriteSerializer,
+        responses={200: s.PromotionSerializer, **_errors(400, 403, 404)},
+    )
+    def update(self, request: Request, pk: str) -> Response:
+        return self._change(request, partial=False)
+
+    @extend_schema(
+        summary="Change some fields of a promotion",
+        request=s.PromotionWriteSerializer,
+        responses={200: s.PromotionSerializer, **_errors(400, 403, 404)},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self._change(request, partial=True)
+
+    def _change(self, request: Request, *, partial: bool) -> Response:
+        promotion = self.get_object()
+        data = s.PromotionWriteSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        values = _catalogue_refs(data.validated_data)
+        values.pop("store", None)  # a promotion stays where it was made
+        promotion = services.promotion_update(actor=request.user, promotion=promotion, **values)
+        return Response(s.PromotionSerializer(selectors.promotion_visible_to(request.user).get(pk=promotion.pk)).data)
+
+
+# ---------------------------------------------------------------- offers
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List offers", responses={200: s.OfferSerializer(many=True)}),
+    retrieve=extend_schema(summary="One offer", responses={200: s.OfferSerializer, 404: ERRORS[404]}),
+)
+@extend_schema(tags=["offers"])
+class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Offers: a consultant's own, the whole store's for managers. Each answer shows the current version."""
+
+    serializer_class = s.OfferSerializer
+    pagination_class = KeysetPagination
+    queryset = Offer.objects.none()
+
+    def get_queryset(self) -> QuerySet[Offer]:
+        qs = selectors.offers_with_lines(selectors.offer_list_for(self.request.user))
+        if self.action == "list":
+            params = self.request.query_params
+            if params.get("status"):
+                qs = qs.filter(status=params["status"])
+            if params.get("customer", "").isdigit():
+                qs = qs.filter(customer_id=int(params["customer"]))
+        return qs
+
+    def _answer(self, offer: Offer, code: int = status.HTTP_200_OK) -> Response:
+        offer = self.get_queryset().get(pk=offer.pk)
+        return Response(s.OfferSerializer(offer).data, status=code)
+
+    @extend_schema(
+        summary="Make an offer",
+        description="Judges every promotion of the store for this customer and vehicle (eligible or not, with the "
+        "reasons), applies the best legal combination (or the `promotions` given), prices every line and saves "
+        "version 1. An extra discount above the consultant's limit, or a promotion that needs it, sends the offer "
+        "to a sales manager (`pending_approval`).",
+        request=s.OfferCreateSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: s.OfferSerializer, **_errors(400, 403)},
+    )
+    def create(self, request: Request) -> Response:
+        data = s.OfferCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        idempotency = Idempotency(request, "offers.create")
+        existing = idempotency.created_before()
+        if existing is not None and self.get_queryset().filter(pk=existing).exists():
+            return self._answer(Offer(pk=existing), status.HTTP_201_CREATED)
+        customer = customer_visible_to(request.user).filter(pk=data.validated_data["customer"]).first()
+        if customer is None:
+            raise ValidationError({"customer": [_("There is no such customer, or you may not see them.")]})
+        offer = services.offer_create(
+            actor=request.user, customer=customer, request=services.request_from_data(data.validated_data)
+        )
+        idempotency.remember(offer.pk)
+        return self._answer(offer, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Price an offer without saving it",
+        request=s.OfferCreateSerializer,
+        responses={200: s.QuoteSerializer, **_errors(400)},
+    )
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def preview(self, request: Request) -> Response:
+        data = s.OfferCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = (
+            customer_visible_to(request.user).select_related("store").filter(pk=data.validated_data["customer"]).first()
+        )
+        if customer is None:
+            raise ValidationError({"customer": [_("There is no such customer, or you may not see them.")]})
+        offer_request = services.request_from_data(data.validated_data)
+        quote = services.offer_quote(
+            actor=request.user,
+            store=customer.store,
+            customer_context=services.context_for(offer_request, customer),
+            request=offer_request,
+        )
+        return Response(s.quote_data(quote))
+
+    @extend_schema(
+        summary="Revise an offer (a new version)",
+        request=s.OfferInputSerializer,
+        responses={200: s.OfferSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def revise(self, request: Request, pk: str) -> Response:
+        offer = self.get_object()
+        data = s.OfferInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = services.offer_revise(
+            actor=request.user, offer=offer, request=services.request_from_data(data.validated_data)
+        )
+        return self._answer(offer)
+
+    @extend_schema(
+        summary="Approve an offer (sales managers)",
+        request=s.DecisionSerializer,
+        responses={200: s.OfferSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def approve(self, request: Request, pk: str) -> Response:
+        offer = self.get_object()
+        data = s.DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._answer(
+            services.offer_approve(actor=request.user, offer=offer, note=data.validated_data.get("note", ""))
+        )
+
+    @extend_schema(
+        summary="Refuse an offer (sales managers), saying why",
+        request=s.DecisionSerializer,
+        responses={200: s.OfferSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def refuse(self, request: Request, pk: str) -> Response:
+        offer = self.get_object()
+        data = s.DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._answer(
+            services.offer_refuse(actor=request.user, offer=offer, note=data.validated_data.get("note", ""))
+        )
+
+    @extend_schema(
+        summary="Record that the customer accepted the offer",
+        request=None,
+        responses={200: s.OfferSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def accept(self, request: Request, pk: str) -> Response:
+        return self._answer(services.offer_accept(actor=request.user, offer=self.get_object()))
+
+    @extend_schema(
+        summary="The offer as a PDF (Chinese)",
+        parameters=[
+            OpenApiParameter("version", OpenApiTypes.INT, description="An older version; default the current.")
+        ],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: ERRORS[404]},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        content_negotiation_class=_AlwaysFirstRenderer,
+    )
+    def pdf(self, request: Request, pk: str) -> HttpResponse:
+        self.get_object()
+        wanted = request.query_params.get("version", "")
+        detail = selectors.offer_detail(request.user, int(pk), version=int(wanted) if wanted.isdigit() else None)
+        content = offer_pdf(detail["offer"], detail["shown"], detail["lines"], language=request.LANGUAGE_CODE)
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="offer-{detail["offer"].number}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
