@@ -8,7 +8,11 @@ stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/de
 trap stop INT TERM EXIT
 
 if [[ -n "${DATABASE_URL:-}" ]]; then db="PostgreSQL (DATABASE_URL)"; else db="SQLite var/dealerdesk.sqlite3"; fi
-pw=$($BIN/dealerdesk shell -c 'from django.conf import settings; print(settings.DEALERDESK_DEMO_PASSWORD)')
+pw=$($BIN/python -c 'import os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealerdesk.config.settings.dev")
+django.setup()
+from django.conf import settings
+print(settings.DEALERDESK_DEMO_PASSWORD)')
 cat <<MSG
 
   DealerDesk is starting on http://127.0.0.1:${PORT}/   (database: ${db})
