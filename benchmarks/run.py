@@ -12,7 +12,7 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ["audit", "customers", "customer_import", "offers"]
+SCENARIOS = ["audit", "customers", "customer_import", "offers", "showroom"]
 
 
 def fresh_postgres_url(url: str) -> str:

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("dealerdesk.catalog.api.urls")),
     path("", include("dealerdesk.imports.api.urls")),
     path("", include("dealerdesk.offers.api.urls")),
+    path("", include("dealerdesk.showroom.api.urls")),
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/", include("dealerdesk.customers.urls")),
     path("", include("dealerdesk.customers.urls_admin")),
     path("imports/", include("dealerdesk.imports.urls")),
+    path("showroom/", include("dealerdesk.showroom.urls")),
     path("offers/", include("dealerdesk.offers.urls")),
     path("catalog/", include("dealerdesk.catalog.urls")),
     path("", include("dealerdesk.accounts.urls")),
