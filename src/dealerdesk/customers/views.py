@@ -418,6 +418,7 @@ def _full_card_context(user, customer: Customer, bound: dict) -> dict[str, Any]:
         "timeline": _timeline(customer, follow_ups),
         "pending_loss": pending_loss,
         "can_edit": can_edit,
+        "can_sell": can_edit and user_can(user, "sales.sell", customer),
         "can_request_lost": can_edit and Stage.LOST in STAGE_MOVES.get(customer.stage, set()) and not pending_loss,
         "grade_form": bound.get("grade") or GradeForm(policies=policies, initial={"grade": customer.intent_grade}),
         "note_form": bound.get("note") or NoteForm(),
