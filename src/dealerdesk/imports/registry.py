@@ -5,6 +5,7 @@ An app adds a kind by writing `<app>/importer.py` with a subclass of `Importer` 
 header mapping, dry run, batches, progress, rejected rows and the error report.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -51,7 +52,7 @@ class BatchResult:
         return len({error.row_number for error in self.errors})
 
 
-class Importer:
+class Importer(ABC):
     """One kind of import. Subclasses set the class attributes and implement `process_batch`.
 
     An instance lives for one run (dry run or import) of one job: `start()` is called once before the first
@@ -71,17 +72,17 @@ class Importer:
         self.job = job
         self.dry_run = dry_run
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: B027  an optional hook
         """Prepare lookups for the run (called once, outside the batch transactions)."""
 
+    @abstractmethod
     def process_batch(self, rows: list[Row]) -> BatchResult:
         """Validate, dedupe and (unless a dry run) write one batch of non-empty rows."""
-        raise NotImplementedError
 
-    def batch_done(self) -> None:
+    def batch_done(self) -> None:  # noqa: B027  an optional hook
         """The last batch committed: keep what it taught (e.g. keys of records it created) for later batches."""
 
-    def batch_failed(self) -> None:
+    def batch_failed(self) -> None:  # noqa: B027  an optional hook
         """The last batch was rolled back and will be processed again: forget what it taught."""
 
     @classmethod
