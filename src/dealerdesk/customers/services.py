@@ -843,3 +843,25 @@ def feedback_set_status(*, actor: User, item, status: str, resolution: str = "")
     item.save()
     audit_record(actor=actor, action="feedback.status_changed", target=item, diff={"status": [before, status]})
     return item
+
+
+def customer_claim_unowned(*, actor: User, customer: Customer, consultant: User, reason: str) -> bool:
+    """An unowned customer (e.g. a walk-in registered at the desk) goes to the consultant who serves them.
+
+    Runs inside the caller's transaction; does nothing (False) when someone already owns the customer.
+    """
+    if customer.owner_id is not None or not user_can(consultant, "sales.sell", customer.store_id):
+        return False
+    if not Customer.objects.filter(pk=customer.pk, owner__isnull=True).update(owner=consultant):
+        return False
+    FollowUp.objects.filter(customer=customer, status=FollowUpStatus.OPEN, assignee__isnull=True).update(
+        assignee=consultant
+    )
+    customer.owner = consultant
+    audit_record(
+        actor=actor,
+        action="customer.reassigned",
+        target=customer,
+        diff={"owner": [None, consultant.pk], "reason": [None, reason]},
+    )
+    return True

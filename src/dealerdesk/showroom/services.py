@@ -19,8 +19,7 @@ from dealerdesk.core.audit import audit_record, diff_fields
 from dealerdesk.core.errors import Conflict, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
 from dealerdesk.customers import services as customer_services
-from dealerdesk.customers.choices import FollowUpStatus
-from dealerdesk.customers.models import Customer, FollowUp
+from dealerdesk.customers.models import Customer
 from dealerdesk.customers.selectors import customer_visible_to
 
 from . import selectors
@@ -191,20 +190,10 @@ def _check_servable(store: Store, consultant: User, *, now: datetime.datetime) -
 
 def _claim_unowned_customer(customer: Customer | None, consultant: User, actor: User) -> None:
     """A walk-in registered before anyone served them belongs to the first consultant who receives them."""
-    if customer is None or customer.owner_id is not None:
-        return
-    if not Customer.objects.filter(pk=customer.pk, owner__isnull=True).update(owner=consultant):
-        return
-    FollowUp.objects.filter(customer=customer, status=FollowUpStatus.OPEN, assignee__isnull=True).update(
-        assignee=consultant
-    )
-    customer.owner = consultant
-    audit_record(
-        actor=actor,
-        action="customer.reassigned",
-        target=customer,
-        diff={"owner": [None, consultant.pk], "reason": [None, "showroom visit"]},
-    )
+    if customer is not None:
+        customer_services.customer_claim_unowned(
+            actor=actor, customer=customer, consultant=consultant, reason="showroom visit"
+        )
 
 
 @transaction.atomic
