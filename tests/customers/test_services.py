@@ -340,3 +340,15 @@ def test_mention_notifies_a_colleague_of_the_store_only(store_a, store_b, consul
     services.note_add(actor=consultant, customer=customer, body="@zhangwei 请帮忙报价 @outsider")
     assert Notification.objects.filter(recipient_user=colleague, kind="customer.mentioned").exists()
     assert not Notification.objects.filter(recipient_user__username="outsider").exists()
+
+
+def test_an_unowned_customer_goes_to_the_consultant_who_serves_them_once(store_a, make_staff):
+    reception = make_staff("receptionist", store_a)
+    customer = create(reception, store_a)
+    assert customer.owner is None
+    first, second = make_staff("consultant", store_a), make_staff("consultant", store_a)
+    assert services.customer_claim_unowned(actor=reception, customer=customer, consultant=first, reason="visit")
+    assert not services.customer_claim_unowned(actor=reception, customer=customer, consultant=second, reason="visit")
+    customer.refresh_from_db()
+    assert customer.owner == first
+    assert FollowUp.objects.get(customer=customer, status="open").assignee == first
