@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.core import validators as v
@@ -145,7 +145,7 @@ class StockImporter(Importer):
                 RowError(
                     number,
                     kind,
-                    _t("%(trim)s has no colour “%(colour)s”; use one of its colour codes or names.")
+                    gettext("%(trim)s has no colour “%(colour)s”; use one of its colour codes or names.")
                     % {"trim": trim.name, "colour": value},
                 )
             )
@@ -163,11 +163,11 @@ class StockImporter(Importer):
         if trim is None:
             other = self.not_sold.get(code)
             if other is not None:
-                message = _t("This store does not sell %(brand)s.") % {"brand": other.series.brand.name}
+                message = gettext("This store does not sell %(brand)s.") % {"brand": other.series.brand.name}
             elif code:
-                message = _t("Unknown trim code “%(code)s”.") % {"code": values.get("trim", "")}
+                message = gettext("Unknown trim code “%(code)s”.") % {"code": values.get("trim", "")}
             else:
-                message = _t("Enter the trim code.")
+                message = gettext("Enter the trim code.")
             errors.append(RowError(number, "trim", message))
             return None, errors
         exterior = self._colour(trim, ColourKind.EXTERIOR, values.get("exterior", ""), number, errors)
@@ -219,7 +219,9 @@ class StockImporter(Importer):
             earlier = self.seen.get(vin) or self._batch_seen.get(vin)
             if earlier:
                 result.errors.append(
-                    RowError(number, "vin", _t("This VIN is already on row %(row)d of this file.") % {"row": earlier})
+                    RowError(
+                        number, "vin", gettext("This VIN is already on row %(row)d of this file.") % {"row": earlier}
+                    )
                 )
                 continue
             self._batch_seen[vin] = number
@@ -384,7 +386,7 @@ class TrimImporter(Importer):
         if code and earlier:
             return [
                 RowError(
-                    number, "code", _t("This trim code is already on row %(row)d of this file.") % {"row": earlier}
+                    number, "code", gettext("This trim code is already on row %(row)d of this file.") % {"row": earlier}
                 )
             ]
         brand = self.brands.get(_key(values.get("brand", "")))
@@ -393,7 +395,7 @@ class TrimImporter(Importer):
                 RowError(
                     number,
                     "brand",
-                    _t("Unknown brand “%(brand)s”; use the code or name of a brand in the catalogue.")
+                    gettext("Unknown brand “%(brand)s”; use the code or name of a brand in the catalogue.")
                     % {"brand": values.get("brand", "")},
                 )
             ]
@@ -404,7 +406,7 @@ class TrimImporter(Importer):
                 RowError(
                     number,
                     "code",
-                    _t("Trim %(code)s belongs to %(brand)s.") % {"code": code, "brand": trim.series.brand},
+                    gettext("Trim %(code)s belongs to %(brand)s.") % {"code": code, "brand": trim.series.brand},
                 )
             ]
         try:

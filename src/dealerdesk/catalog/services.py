@@ -21,7 +21,7 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.models import Store, User
@@ -118,7 +118,7 @@ def _text(value: Any) -> str:
 
 
 def _too_long(max_length: int, count: int) -> str:
-    return _t("At most %(max)d characters (this has %(count)d).") % {"max": max_length, "count": count}
+    return gettext("At most %(max)d characters (this has %(count)d).") % {"max": max_length, "count": count}
 
 
 def _required_text(errors: dict, field: str, value: Any, max_length: int, message) -> str:
@@ -240,7 +240,8 @@ def _text_list(errors: dict, field: str, value: Any, *, max_items: int = 20, max
     items = [v.to_halfwidth(item) for item in value if item.strip()]
     if len(items) > max_items or any(len(item) > max_length for item in items):
         errors[field] = [
-            _t("At most %(items)d entries of %(length)d characters each.") % {"items": max_items, "length": max_length}
+            gettext("At most %(items)d entries of %(length)d characters each.")
+            % {"items": max_items, "length": max_length}
         ]
         return []
     return list(dict.fromkeys(items))
@@ -259,7 +260,7 @@ def _unknown(fields: dict, allowed: Iterable[str]) -> None:
     unknown = set(fields) - set(allowed)
     if unknown:
         raise DomainError(
-            _t("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
+            gettext("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
         )
 
 
@@ -284,7 +285,7 @@ def clean_brand_fields(data: dict[str, Any], *, instance: Brand | None = None) -
         if "code" not in errors:
             clash = Brand.objects.filter(code=out["code"]).exclude(pk=getattr(instance, "pk", None))
             if clash.exists():
-                errors["code"] = [_t("A brand with code %(code)s already exists.") % {"code": out["code"]}]
+                errors["code"] = [gettext("A brand with code %(code)s already exists.") % {"code": out["code"]}]
     if "name" in data or instance is None:
         out["name"] = _required_text(errors, "name", data.get("name"), 40, _("Enter the brand's name."))
     if "name_en" in data:
@@ -328,7 +329,8 @@ def clean_series_fields(data: dict[str, Any], *, brand: Brand, instance: Series 
             clash = Series.objects.filter(brand=brand, code=out["code"]).exclude(pk=getattr(instance, "pk", None))
             if clash.exists():
                 errors["code"] = [
-                    _t("%(brand)s already has a series with code %(code)s.") % {"brand": brand, "code": out["code"]}
+                    gettext("%(brand)s already has a series with code %(code)s.")
+                    % {"brand": brand, "code": out["code"]}
                 ]
     if "name" in data or instance is None:
         out["name"] = _required_text(errors, "name", data.get("name"), 60, _("Enter the series' name."))
@@ -402,7 +404,7 @@ def clean_trim_fields(data: dict[str, Any], *, instance: Trim | None = None) -> 
         if "code" not in errors:
             clash = Trim.objects.filter(code=out["code"]).exclude(pk=getattr(instance, "pk", None))
             if clash.exists():
-                errors["code"] = [_t("A trim with code %(code)s already exists.") % {"code": out["code"]}]
+                errors["code"] = [gettext("A trim with code %(code)s already exists.") % {"code": out["code"]}]
     if given("name"):
         out["name"] = _required_text(
             errors, "name", data.get("name"), 100, _("Enter the trim's name, e.g. 长续航智驾版.")
@@ -415,7 +417,7 @@ def clean_trim_fields(data: dict[str, Any], *, instance: Trim | None = None) -> 
             data.get("model_year"),
             low=2000,
             high=this_year + 2,
-            message=_t("Enter a model year between 2000 and %(max)d.") % {"max": this_year + 2},
+            message=gettext("Enter a model year between 2000 and %(max)d.") % {"max": this_year + 2},
         )
     if given("energy_type"):
         out["energy_type"] = _choice(
@@ -483,15 +485,15 @@ def clean_trim_fields(data: dict[str, Any], *, instance: Trim | None = None) -> 
         label = EnergyType(energy).label
         if energy in _ELECTRIC and current("electric_range_km") is None and "electric_range_km" not in errors:
             errors["electric_range_km"] = [
-                _t("A %(energy)s trim needs its electric range (km, CLTC).") % {"energy": label}
+                gettext("A %(energy)s trim needs its electric range (km, CLTC).") % {"energy": label}
             ]
         if energy not in _ELECTRIC and current("electric_range_km") is not None and "electric_range_km" not in errors:
             errors["electric_range_km"] = [
-                _t("A %(energy)s trim has no electric range; leave it empty.") % {"energy": label}
+                gettext("A %(energy)s trim has no electric range; leave it empty.") % {"energy": label}
             ]
         if energy in _FUELLED and current("fuel_l_per_100km") is None and "fuel_l_per_100km" not in errors:
             errors["fuel_l_per_100km"] = [
-                _t("A %(energy)s trim needs its fuel consumption (L/100 km, WLTC).") % {"energy": label}
+                gettext("A %(energy)s trim needs its fuel consumption (L/100 km, WLTC).") % {"energy": label}
             ]
         if energy not in _FUELLED and current("fuel_l_per_100km") is not None and "fuel_l_per_100km" not in errors:
             errors["fuel_l_per_100km"] = [_("A battery-electric trim uses no fuel; leave fuel consumption empty.")]
@@ -563,7 +565,7 @@ def clean_colour_fields(data: dict[str, Any], *, trim: Trim, instance: Colour | 
     if not errors:
         clash = Colour.objects.filter(trim=trim, kind=kind, code=code).exclude(pk=getattr(instance, "pk", None))
         if clash.exists():
-            errors["code"] = [_t("This trim already has a colour with code %(code)s.") % {"code": code}]
+            errors["code"] = [gettext("This trim already has a colour with code %(code)s.") % {"code": code}]
     _raise(errors)
     return out
 
@@ -617,7 +619,7 @@ def clean_option_fields(data: dict[str, Any], *, trim: Trim, instance: Option | 
     if "code" not in errors:
         clash = Option.objects.filter(trim=trim, code=code).exclude(pk=getattr(instance, "pk", None))
         if clash.exists():
-            errors["code"] = [_t("This trim already has an option with code %(code)s.") % {"code": code}]
+            errors["code"] = [gettext("This trim already has an option with code %(code)s.") % {"code": code}]
     _raise(errors)
     return out
 
@@ -667,7 +669,7 @@ def option_update(*, actor: User, option: Option, **fields: Any) -> Option:
 def _check_sold(store: Store, trim: Trim) -> None:
     if not store_sells_trim(store, trim):
         raise BrandNotSold(
-            _t("This store does not sell %(brand)s; it sells only the brands in its settings.")
+            gettext("This store does not sell %(brand)s; it sells only the brands in its settings.")
             % {"brand": trim.series.brand.name},
             field="trim",
         )
@@ -748,12 +750,12 @@ def clean_vin(value: Any) -> str:
 def vin_in_stock_error(existing: StockVehicle, actor: User | None, store: Store) -> VinInStock:
     """The 409 for a VIN that some store already holds, naming the store only when the actor may see it."""
     if existing.store_id == store.pk:
-        message = _t("This VIN is already in this store's stock (%(trim)s, %(status)s).") % {
+        message = gettext("This VIN is already in this store's stock (%(trim)s, %(status)s).") % {
             "trim": existing.trim,
             "status": existing.get_status_display(),
         }
     elif actor is not None and user_can(actor, "store.view", existing.store_id):
-        message = _t("This VIN is already in the stock of %(store)s.") % {"store": existing.store}
+        message = gettext("This VIN is already in the stock of %(store)s.") % {"store": existing.store}
     else:
         message = _("This VIN is already in the stock of another store.")
     return VinInStock(message, field="vin", extra={"existing_id": existing.pk} if existing.store_id == store.pk else {})
@@ -780,7 +782,7 @@ def clean_stock_fields(
             out[field] = None
         elif colour.trim_id != trim.pk:
             errors[field] = [
-                _t("The colour %(colour)s belongs to another trim; choose one of %(trim)s's colours.")
+                gettext("The colour %(colour)s belongs to another trim; choose one of %(trim)s's colours.")
                 % {"colour": colour.name, "trim": trim.name}
             ]
         elif colour.kind != kind:
@@ -795,7 +797,7 @@ def clean_stock_fields(
     foreign = [option.name for option in fitted if option.trim_id != trim.pk]
     if foreign:
         errors["options"] = [
-            _t("The option %(option)s belongs to another trim; choose options of %(trim)s.")
+            gettext("The option %(option)s belongs to another trim; choose options of %(trim)s.")
             % {"option": foreign[0], "trim": trim.name}
         ]
     out["options"] = fitted
@@ -904,13 +906,17 @@ def stock_change_status(*, actor: User, vehicle: StockVehicle, status: str) -> S
     if target not in STOCK_MOVES[current]:
         allowed = [StockStatus(s).label for s in StockStatus.values if s in STOCK_MOVES[current]]
         if allowed:
-            message = _t("A vehicle that is “%(current)s” cannot become “%(target)s”; it can become: %(allowed)s.") % {
+            message = gettext(
+                "A vehicle that is “%(current)s” cannot become “%(target)s”; it can become: %(allowed)s."
+            ) % {
                 "current": current.label,
                 "target": target.label,
                 "allowed": "、".join(str(label) for label in allowed),
             }
         else:
-            message = _t("A vehicle that is “%(current)s” cannot change status any more.") % {"current": current.label}
+            message = gettext("A vehicle that is “%(current)s” cannot change status any more.") % {
+                "current": current.label
+            }
         raise TransitionRefused(message, code="stock_move_refused", field="status")
     if (
         vehicle.is_demo
@@ -979,7 +985,7 @@ def _clean_plate(errors: dict, value: Any, *, vehicle: StockVehicle) -> str:
         errors["plate"] = exc.messages
         return ""
     if StockVehicle.objects.filter(plate=plate).exclude(pk=vehicle.pk).exists():
-        errors["plate"] = [_t("The plate %(plate)s is already on another vehicle.") % {"plate": plate}]
+        errors["plate"] = [gettext("The plate %(plate)s is already on another vehicle.") % {"plate": plate}]
     return plate
 
 
@@ -1005,11 +1011,11 @@ def _clean_odometer(errors: dict, value: Any, *, current: int) -> int | None:
         value,
         low=0,
         high=MAX_ODOMETER,
-        message=_t("Enter the odometer reading in km (0–%(max)d).") % {"max": MAX_ODOMETER},
+        message=gettext("Enter the odometer reading in km (0–%(max)d).") % {"max": MAX_ODOMETER},
     )
     if reading is not None and reading < current:
         errors["odometer_km"] = [
-            _t("The odometer cannot go down: it reads %(current)d km, you entered %(value)d km.")
+            gettext("The odometer cannot go down: it reads %(current)d km, you entered %(value)d km.")
             % {"current": current, "value": reading}
         ]
     return reading
@@ -1032,7 +1038,7 @@ def demo_car_flag(
         raise Conflict(_("This vehicle is already a demo car."), code="already_demo")
     if vehicle.status != StockStatus.IN_STOCK:
         raise TransitionRefused(
-            _t("Only a vehicle in stock can become a demo car (this one is “%(status)s”).")
+            gettext("Only a vehicle in stock can become a demo car (this one is “%(status)s”).")
             % {"status": vehicle.get_status_display()},
             code="demo_needs_in_stock",
         )
@@ -1121,7 +1127,7 @@ def demo_car_set_status(*, actor: User, vehicle: StockVehicle, demo_status: str)
         message = (
             _("A retired demo car cannot be used for test drives again.")
             if current == DemoStatus.RETIRED
-            else _t("This demo car is already “%(status)s”.") % {"status": current.label}
+            else gettext("This demo car is already “%(status)s”.") % {"status": current.label}
         )
         raise TransitionRefused(message, code="demo_move_refused", field="demo_status")
     vehicle.demo_status = target

@@ -4,7 +4,7 @@ more than 1,000 rows needs a manager; every export is written to the access log.
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.permissions import user_can
@@ -21,17 +21,17 @@ MAX_EXPORT = 200_000
 
 def export_headers() -> list[str]:
     return [
-        _t("Customer number"),
-        _t("Name"),
-        _t("Mobile"),
-        _t("Gender"),
-        _t("Stage"),
-        _t("Intent grade"),
-        _t("Source"),
-        _t("Consultant"),
-        _t("City"),
-        _t("Next follow-up"),
-        _t("Registered"),
+        gettext("Customer number"),
+        gettext("Name"),
+        gettext("Mobile"),
+        gettext("Gender"),
+        gettext("Stage"),
+        gettext("Intent grade"),
+        gettext("Source"),
+        gettext("Consultant"),
+        gettext("City"),
+        gettext("Next follow-up"),
+        gettext("Registered"),
     ]
 
 

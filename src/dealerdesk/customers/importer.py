@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.models import Membership
@@ -244,7 +244,7 @@ class CustomerImporter(Importer):
                         RowError(
                             number,
                             field,
-                            _t("Unknown intent grade “%(grade)s”; use one of %(codes)s.")
+                            gettext("Unknown intent grade “%(grade)s”; use one of %(codes)s.")
                             % {"grade": value, "codes": " ".join(sorted(self.grades))},
                         )
                     )
@@ -256,7 +256,9 @@ class CustomerImporter(Importer):
                         RowError(
                             number,
                             field,
-                            _t("“%(name)s” is not a sales consultant of this store; use their username or full name.")
+                            gettext(
+                                "“%(name)s” is not a sales consultant of this store; use their username or full name."
+                            )
                             % {"name": value},
                         )
                     )
@@ -265,7 +267,7 @@ class CustomerImporter(Importer):
                         RowError(
                             number,
                             field,
-                            _t("Several consultants are called “%(name)s”; use the username instead.")
+                            gettext("Several consultants are called “%(name)s”; use the username instead.")
                             % {"name": value},
                         )
                     )
@@ -323,7 +325,7 @@ class CustomerImporter(Importer):
                     RowError(
                         number,
                         "",
-                        _t(
+                        gettext(
                             "The mobile belongs to one customer and the ID number to another; "
                             "merge the two customers first, then import this row again."
                         ),

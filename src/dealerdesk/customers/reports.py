@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.models import Membership, Store, User
@@ -181,7 +181,7 @@ def customer_report(user, store: Store, *, date_from: date, date_to: date) -> Cu
 
     grades = dict(customers.values_list("intent_grade").annotate(n=Count("id")))
     policies = IntentGradePolicy.objects.filter(store=store).order_by("position").values_list("code", "label")
-    labels = {code: _t(label) for code, label in policies}
+    labels = {code: gettext(label) for code, label in policies}
     ordered = list(labels) or GRADE_ORDER
     codes = [c for c in ordered if c in grades or c in labels] + sorted(set(grades) - set(ordered))
     report.by_grade = [{"key": c, "label": labels.get(c, ""), "count": grades.get(c, 0)} for c in codes]
@@ -266,32 +266,32 @@ def customer_report(user, store: Store, *, date_from: date, date_to: date) -> Cu
 
 def report_tables(report: CustomerReport) -> list[tuple[str, list[str], list[list[Any]]]]:
     """The report as (sheet title, headers, rows) tables, for the XLSX export."""
-    count, converted, rate = _t("Number of customers"), _t("Ordered or owner"), _t("Conversion %")
+    count, converted, rate = gettext("Number of customers"), gettext("Ordered or owner"), gettext("Conversion %")
     return [
-        (_t("By stage"), [_t("Stage"), count], [[r["label"], r["count"]] for r in report.by_stage]),
+        (gettext("By stage"), [gettext("Stage"), count], [[r["label"], r["count"]] for r in report.by_stage]),
         (
-            _t("By grade"),
-            [_t("Intent grade"), _t("Label"), count],
+            gettext("By grade"),
+            [gettext("Intent grade"), gettext("Label"), count],
             [[r["key"], r["label"], r["count"]] for r in report.by_grade],
         ),
         (
-            _t("By source"),
-            [_t("Source"), count, converted, rate],
+            gettext("By source"),
+            [gettext("Source"), count, converted, rate],
             [[r["label"], r["count"], r["converted"], r["rate"]] for r in report.by_source],
         ),
         (
-            _t("By consultant"),
-            [_t("Consultant"), count, converted, rate],
+            gettext("By consultant"),
+            [gettext("Consultant"), count, converted, rate],
             [[r["label"], r["count"], r["converted"], r["rate"]] for r in report.by_owner],
         ),
         (
-            _t("By month"),
-            [_t("Month created"), count, converted, rate],
+            gettext("By month"),
+            [gettext("Month created"), count, converted, rate],
             [[r["label"], r["count"], r["converted"], r["rate"]] for r in report.by_month],
         ),
         (
-            _t("Follow-up punctuality"),
-            [_t("Consultant"), _t("Follow-ups done"), _t("Done on time"), _t("On time %")],
+            gettext("Follow-up punctuality"),
+            [gettext("Consultant"), gettext("Follow-ups done"), gettext("Done on time"), gettext("On time %")],
             [[r["label"], r["count"], r["on_time"], r["rate"]] for r in report.punctuality],
         ),
     ]
@@ -306,7 +306,7 @@ def report_charts(report: CustomerReport) -> dict[str, Any]:
             "datasets": [{"label": label, "data": [r[key] for r in rows]} for key, label in pairs],
         }
 
-    count, converted = _t("Number of customers"), _t("Ordered or owner")
+    count, converted = gettext("Number of customers"), gettext("Ordered or owner")
     return {
         "stage": series(report.by_stage, ("count", count)),
         "grade": {
@@ -316,5 +316,5 @@ def report_charts(report: CustomerReport) -> dict[str, Any]:
         "source": series(report.by_source, ("count", count), ("converted", converted)),
         "owner": series(report.by_owner, ("count", count), ("converted", converted)),
         "month": series(report.by_month, ("count", count), ("converted", converted)),
-        "punctuality": series(report.punctuality, ("rate", _t("On time %"))),
+        "punctuality": series(report.punctuality, ("rate", gettext("On time %"))),
     }

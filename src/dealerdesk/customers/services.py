@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.models import Store, User
@@ -252,7 +252,7 @@ def customer_create(
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(
-            _t("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
+            gettext("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
         )
     data = clean_customer_fields({"name": name, "mobile": mobile, **fields})
     birthday_from_id = data.pop("_birthday_from_id", None)
@@ -289,7 +289,7 @@ def customer_create(
         diff=diff_fields({}, {**data, "owner": owner.pk if owner else None}, masked=MASKED_IN_AUDIT),
     )
     if owner and owner != actor:
-        _notify_owner(customer, owner, _t("New customer assigned: %(name)s") % {"name": customer.name})
+        _notify_owner(customer, owner, gettext("New customer assigned: %(name)s") % {"name": customer.name})
     return customer
 
 
@@ -303,7 +303,7 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(
-            _t("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
+            gettext("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
         )
     data = clean_customer_fields(fields)
     birthday_from_id = data.pop("_birthday_from_id", None)
@@ -351,7 +351,7 @@ def customer_set_grade(*, actor: User, customer: Customer, grade: str) -> Custom
     policies = ensure_grade_policies(customer.store_id)
     if grade not in policies:
         raise DomainError(
-            _t("Unknown intent grade “%(grade)s”. Use one of: %(codes)s.")
+            gettext("Unknown intent grade “%(grade)s”. Use one of: %(codes)s.")
             % {"grade": grade, "codes": ", ".join(policies)},
             code="invalid_grade",
             field="intent_grade",
@@ -518,7 +518,7 @@ def loss_request_decide(*, actor: User, request: LossRequest, approve: bool, not
             channel="in_app",
             recipient_user=request.requested_by,
             store=customer.store,
-            subject=(_t("Loss approved: %(name)s") if approve else _t("Loss rejected: %(name)s"))
+            subject=(gettext("Loss approved: %(name)s") if approve else gettext("Loss rejected: %(name)s"))
             % {"name": customer.name},
             body=note or f"/customers/{customer.pk}/",
             kind="customer.loss_decided",
@@ -537,7 +537,7 @@ def customer_change_stage(*, actor: User, customer: Customer, stage: str) -> Cus
         )
     if stage not in STAGE_MOVES.get(customer.stage, set()):
         raise TransitionRefused(
-            _t("A customer cannot move from “%(from)s” to “%(to)s”.")
+            gettext("A customer cannot move from “%(from)s” to “%(to)s”.")
             % {"from": customer.get_stage_display(), "to": Stage(stage).label if stage in Stage.values else stage},
             code="stage_move_refused",
         )
@@ -599,9 +599,9 @@ def customers_assign(*, actor: User, customers: list[Customer], new_owner: User,
     if moved:
         first = locked[0]
         subject = (
-            _t("New customer assigned: %(name)s") % {"name": first.name}
+            gettext("New customer assigned: %(name)s") % {"name": first.name}
             if moved == 1
-            else _t("%(count)d customers were handed over to you") % {"count": moved}
+            else gettext("%(count)d customers were handed over to you") % {"count": moved}
         )
         notification_queue(
             channel="in_app",
@@ -793,7 +793,7 @@ def note_add(*, actor: User, customer: Customer, body: str):
                     channel="in_app",
                     recipient_user=user,
                     store=customer.store,
-                    subject=_t("%(who)s mentioned you on %(name)s") % {"who": actor, "name": customer.name},
+                    subject=gettext("%(who)s mentioned you on %(name)s") % {"who": actor, "name": customer.name},
                     body=body[:500],
                     kind="customer.mentioned",
                 )

@@ -17,9 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
@@ -161,7 +160,7 @@ def loss_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject"):
-        messages.error(request, _t("Choose approve or reject."))
+        messages.error(request, gettext("Choose approve or reject."))
         return _back(request, _desk_url(loss.store_id))
     try:
         services.loss_request_decide(
@@ -171,10 +170,10 @@ def loss_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
         _error_messages(request, exc)
     else:
         if decision == "approve":
-            messages.success(request, _t("Approved: %(name)s is marked lost.") % {"name": loss.customer.name})
+            messages.success(request, gettext("Approved: %(name)s is marked lost.") % {"name": loss.customer.name})
         else:
             messages.success(
-                request, _t("Rejected: %(name)s stays with the consultant.") % {"name": loss.customer.name}
+                request, gettext("Rejected: %(name)s stays with the consultant.") % {"name": loss.customer.name}
             )
     return _back(request, _desk_url(loss.store_id))
 
@@ -196,7 +195,7 @@ def feedback_status(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, DomainError) as exc:
         _error_messages(request, exc)
     else:
-        messages.success(request, _t("Feedback status saved."))
+        messages.success(request, gettext("Feedback status saved."))
     return _back(request, _desk_url(item.store_id))
 
 
@@ -210,7 +209,7 @@ def customers_reassign(request: HttpRequest) -> HttpResponse:
     raw_ids = request.POST.getlist("customer_ids")
     default = reverse("manager_desk")
     if not raw_ids:
-        messages.error(request, _t("Select the customers to hand over."))
+        messages.error(request, gettext("Select the customers to hand over."))
         return _back(request, default)
     if not all(raw.strip().isdigit() for raw in raw_ids):
         raise Http404
@@ -225,7 +224,7 @@ def customers_reassign(request: HttpRequest) -> HttpResponse:
     new_owner_id = request.POST.get("new_owner", "").strip()
     new_owner = reports.store_member(user, store_ids, int(new_owner_id)) if new_owner_id.isdigit() else None
     if new_owner is None:
-        messages.error(request, _t("Choose the consultant who takes the customers over."))
+        messages.error(request, gettext("Choose the consultant who takes the customers over."))
         return _back(request, default)
     try:
         moved = services.customers_assign(
@@ -240,7 +239,7 @@ def customers_reassign(request: HttpRequest) -> HttpResponse:
             ngettext("%(count)d customer handed over", "%(count)d customers handed over", moved) % {"count": moved},
         )
     else:
-        messages.info(request, _t("The selected customers already belong to %(name)s.") % {"name": new_owner})
+        messages.info(request, gettext("The selected customers already belong to %(name)s.") % {"name": new_owner})
     return _back(request, default)
 
 

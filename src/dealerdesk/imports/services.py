@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.models import Store, User
@@ -64,7 +64,8 @@ def _require_import(actor: User, job_or_store, kind: str) -> type[Importer]:
 def _move(job: ImportJob, status: str) -> None:
     if status not in STATUS_MOVES[job.status]:
         raise TransitionRefused(
-            _t("This import is “%(status)s”; that step is not possible now.") % {"status": job.get_status_display()},
+            gettext("This import is “%(status)s”; that step is not possible now.")
+            % {"status": job.get_status_display()},
             code="import_status",
         )
     job.status = status
@@ -140,12 +141,12 @@ def clean_mapping(importer: type[Importer], headers: list[str], mapping: dict) -
         raise ValidationError({"mapping": [_("Send the mapping as {column: field or null}.")]})
     unknown_columns = [column for column in mapping if column not in headers]
     if unknown_columns:
-        errors.append(_t("The file has no column “%(column)s”.") % {"column": unknown_columns[0]})
+        errors.append(gettext("The file has no column “%(column)s”.") % {"column": unknown_columns[0]})
     cleaned: dict[str, str | None] = {}
     for header in headers:
         field = mapping.get(header) or None
         if field is not None and field not in fields:
-            errors.append(_t("“%(field)s” is not a field of this import.") % {"field": field})
+            errors.append(gettext("“%(field)s” is not a field of this import.") % {"field": field})
             field = None
         cleaned[header] = field
     used: dict[str, str] = {}
@@ -155,13 +156,13 @@ def clean_mapping(importer: type[Importer], headers: list[str], mapping: dict) -
         if field in used:
             label = next(str(spec.label) for spec in importer.fields if spec.name == field)
             errors.append(
-                _t("Both “%(first)s” and “%(second)s” are mapped to %(field)s; choose one and ignore the other.")
+                gettext("Both “%(first)s” and “%(second)s” are mapped to %(field)s; choose one and ignore the other.")
                 % {"first": used[field], "second": header, "field": label}
             )
         used[field] = header
     for spec in importer.required_fields():
         if spec.name not in used:
-            errors.append(_t("Choose the column that holds %(field)s.") % {"field": spec.label})
+            errors.append(gettext("Choose the column that holds %(field)s.") % {"field": spec.label})
     if errors:
         raise ValidationError({"mapping": errors})
     return cleaned
@@ -268,7 +269,7 @@ def import_run(job_id: int, *, dry_run: bool, token: str) -> ImportJob | None:
                 job,
                 token,
                 "internal",
-                _t(
+                gettext(
                     "The import stopped because of an unexpected error. Batches written before it are kept; "
                     "upload the file again to finish: rows already imported are recognised and not duplicated."
                 ),

@@ -4,7 +4,7 @@ import datetime
 import io
 
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4, landscape
@@ -49,11 +49,11 @@ def comparison_pdf(comparison: Comparison, *, prepared_by: str = "", now: dateti
         rightMargin=12 * mm,
         topMargin=12 * mm,
         bottomMargin=12 * mm,
-        title=_t("Trim comparison"),
+        title=gettext("Trim comparison"),
         author=comparison.store.name,
     )
     names = [trim_label(t.series.brand.name, t.series.name, t.model_year, t.name) for t in comparison.trims]
-    data = [[Paragraph(_escape(_t("Item")), head)] + [Paragraph(_escape(n), head) for n in names]]
+    data = [[Paragraph(_escape(gettext("Item")), head)] + [Paragraph(_escape(n), head) for n in names]]
     shading = []
     rows = comparison.rows + comparison.price_rows
     for r, row in enumerate(rows, start=1):
@@ -79,10 +79,10 @@ def comparison_pdf(comparison: Comparison, *, prepared_by: str = "", now: dateti
         )
     )
     story = [
-        Paragraph(_escape(_t("Trim comparison")), title_style),
+        Paragraph(_escape(gettext("Trim comparison")), title_style),
         Paragraph(
             _escape(
-                _t("%(store)s | %(date)s | prepared by %(person)s")
+                gettext("%(store)s | %(date)s | prepared by %(person)s")
                 % {"store": comparison.store.name, "date": now.strftime("%Y-%m-%d %H:%M"), "person": prepared_by}
             ),
             small,
@@ -92,7 +92,7 @@ def comparison_pdf(comparison: Comparison, *, prepared_by: str = "", now: dateti
         Spacer(1, 3 * mm),
         Paragraph(
             _escape(
-                _t(
+                gettext(
                     "Shaded items differ between the trims; green marks the best value. Prices are the store's "
                     "marked prices in force (* the MSRP where no marked price is set). Promotions shown need no "
                     "conditions such as a trade-in or a loan; an offer may add more. Optional services are never "

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.models import Store, User
@@ -92,7 +92,7 @@ def check_move(visit: Visit, target: str) -> None:
     """Refuse a move the visit's state machine does not allow (VISIT_MOVES)."""
     if target not in VISIT_MOVES.get(visit.status, set()):
         raise TransitionRefused(
-            _t("A visit that is “%(current)s” cannot become “%(target)s”.")
+            gettext("A visit that is “%(current)s” cannot become “%(target)s”.")
             % {"current": VisitStatus(visit.status).label, "target": VisitStatus(target).label},
             code="visit_transition_refused",
         )
@@ -248,9 +248,9 @@ def visit_assign(
     )
     if consultant.pk != actor.pk:
         subject = (
-            _t("Visitor waiting at reception: %(name)s") % {"name": visit.customer.name}
+            gettext("Visitor waiting at reception: %(name)s") % {"name": visit.customer.name}
             if visit.customer_id
-            else _t("A new visitor is waiting at reception (party of %(count)d)") % {"count": visit.party_size}
+            else gettext("A new visitor is waiting at reception (party of %(count)d)") % {"count": visit.party_size}
         )
         notification_queue(
             channel="in_app",

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dealerdesk.accounts.models import Store, User
@@ -172,7 +172,7 @@ def visit_arrive(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _t("Arrival logged at %(time)s.")
+                gettext("Arrival logged at %(time)s.")
                 % {"time": timezone.localtime(visit.arrived_at, store.tz).strftime("%H:%M")},
             )
             return redirect(f"{reverse('reception_desk')}?store={store.code}")
@@ -329,7 +329,7 @@ def visit_assign(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, DomainError) as exc:
         _report_error(request, exc)
     else:
-        messages.success(request, _t("%(name)s takes over this visitor.") % {"name": visit.consultant})
+        messages.success(request, gettext("%(name)s takes over this visitor.") % {"name": visit.consultant})
     if request.POST.get("next") == "desk":
         return redirect(f"{reverse('reception_desk')}?store={visit.store.code}")
     return _back_to_visit(visit)
@@ -345,7 +345,8 @@ def visit_leave(request: HttpRequest, pk: int) -> HttpResponse:
         _report_error(request, exc)
     else:
         messages.success(
-            request, _t("Departure recorded after %(minutes)d minutes.") % {"minutes": visit.duration_seconds // 60}
+            request,
+            gettext("Departure recorded after %(minutes)d minutes.") % {"minutes": visit.duration_seconds // 60},
         )
     if request.POST.get("next") == "desk":
         return redirect(f"{reverse('reception_desk')}?store={visit.store.code}")
@@ -374,7 +375,7 @@ def visit_refreshments(request: HttpRequest, pk: int) -> HttpResponse:
             _report_error(request, exc)
             return _back_to_visit(visit)
         else:
-            messages.success(request, _t("Refreshments recorded."))
+            messages.success(request, gettext("Refreshments recorded."))
             return _back_to_visit(visit)
     with timezone.override(visit.store.tz):
         return render(
@@ -398,7 +399,7 @@ def visit_customer_search(request: HttpRequest, pk: int) -> HttpResponse:
         except SearchTooBroad as exc:
             error = exc.message
     else:
-        error = _t("Type a mobile number, a name or its pinyin.")
+        error = gettext("Type a mobile number, a name or its pinyin.")
     context = _visit_context(request, visit, search_form=form, results=results, search_error=error)
     with timezone.override(visit.store.tz):
         if request.htmx:
@@ -420,7 +421,7 @@ def visit_link_customer(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, DomainError) as exc:
         _report_error(request, exc)
     else:
-        messages.success(request, _t("Visit linked to %(name)s.") % {"name": customer.name})
+        messages.success(request, gettext("Visit linked to %(name)s.") % {"name": customer.name})
     return _back_to_visit(visit)
 
 
@@ -447,11 +448,13 @@ def visit_register_customer(request: HttpRequest, pk: int) -> HttpResponse:
             return _back_to_visit(visit)
         else:
             if created:
-                messages.success(request, _t("%(name)s registered and linked to the visit.") % {"name": customer.name})
+                messages.success(
+                    request, gettext("%(name)s registered and linked to the visit.") % {"name": customer.name}
+                )
             else:
                 messages.info(
                     request,
-                    _t("This mobile already belongs to %(name)s: the visit is linked to that customer.")
+                    gettext("This mobile already belongs to %(name)s: the visit is linked to that customer.")
                     % {"name": customer.name},
                 )
             return _back_to_visit(visit)
@@ -483,18 +486,18 @@ def traffic_report(request: HttpRequest) -> HttpResponse:
     charts = {
         "hour": {
             "labels": [r["label"] for r in report.by_hour],
-            "datasets": [{"label": _t("Visits"), "data": [r["visits"] for r in report.by_hour]}],
+            "datasets": [{"label": gettext("Visits"), "data": [r["visits"] for r in report.by_hour]}],
         },
         "day": {
             "labels": [r["day"].strftime("%m-%d") for r in report.by_day],
             "datasets": [
-                {"label": _t("Visits"), "data": [r["visits"] for r in report.by_day]},
-                {"label": _t("First visits"), "data": [r["first"] for r in report.by_day]},
+                {"label": gettext("Visits"), "data": [r["visits"] for r in report.by_day]},
+                {"label": gettext("First visits"), "data": [r["first"] for r in report.by_day]},
             ],
         },
         "consultant": {
             "labels": [r["label"] for r in report.by_consultant],
-            "datasets": [{"label": _t("Visits"), "data": [r["visits"] for r in report.by_consultant]}],
+            "datasets": [{"label": gettext("Visits"), "data": [r["visits"] for r in report.by_consultant]}],
         },
     }
     reported = [c for c in codes if report.totals["reported"][c]]
@@ -570,7 +573,7 @@ def needs_create(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 _report_error(request, exc)
             else:
-                messages.success(request, _t("Needs analysis saved."))
+                messages.success(request, gettext("Needs analysis saved."))
                 return redirect("needs_detail", pk=assessment.pk)
     context = {"form": form, "customer": customer, "visit": visit}
     return render(request, "showroom/needs_form.html", context, status=status)
@@ -645,7 +648,7 @@ def needs_confirm_grade(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, DomainError) as exc:
         _report_error(request, exc)
     else:
-        messages.success(request, _t("Intent grade confirmed."))
+        messages.success(request, gettext("Intent grade confirmed."))
     return redirect("needs_detail", pk=assessment.pk)
 
 
@@ -662,7 +665,7 @@ def needs_record_advice(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, DomainError) as exc:
         _report_error(request, exc)
     else:
-        messages.success(request, _t("Advice recorded."))
+        messages.success(request, gettext("Advice recorded."))
     return redirect("needs_detail", pk=assessment.pk)
 
 
@@ -703,7 +706,7 @@ def presentation_create(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 _report_error(request, exc)
             else:
-                messages.success(request, _t("Walkaround recorded."))
+                messages.success(request, gettext("Walkaround recorded."))
                 return redirect("presentation_detail", pk=presentation.pk)
     context = {"form": form, "customer": customer, "visit": visit, "points": WalkaroundPoint.choices}
     return render(request, "showroom/presentation_form.html", context, status=status)
@@ -764,7 +767,7 @@ def trim_compare_pdf(request: HttpRequest) -> HttpResponse:
     """The same comparison as a PDF with Chinese text."""
     _stores, store, _ids, comparison, error = _comparison(request)
     if comparison is None:
-        messages.error(request, error or _t("Choose between 2 and 4 different trims to compare."))
+        messages.error(request, error or gettext("Choose between 2 and 4 different trims to compare."))
         return redirect(f"{reverse('trim_compare')}?store={store.code}")
     content = pdf.comparison_pdf(comparison, prepared_by=str(request.user), now=timezone.now())
     response = HttpResponse(content, content_type="application/pdf")
