@@ -70,6 +70,15 @@ def insert_rows(
     suffix = f" RETURNING {', '.join(quote(meta.get_field(name).column) for name in returning)}" if returning else ""
     returned: list[tuple] = []
     rows = list(rows)
+    if connection.vendor == "postgresql" and not returning:
+        # COPY: no SQL text to build and parse for thousands of placeholders; several times faster here.
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([*(prepare(v) for prepare, v in zip(preparers, row, strict=True)), *constant_values])
+        return returned
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
