@@ -13,4 +13,6 @@ urlpatterns = [
     path("outbox/", views.outbox_list, name="outbox_list"),
     path("outbox/<int:pk>/retry/", views.outbox_retry, name="outbox_retry"),
     path("staff/", views.staff_list, name="staff_list"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/badge/", views.inbox_badge, name="inbox_badge"),
 ]

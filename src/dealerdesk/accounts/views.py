@@ -151,3 +151,24 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("outbox_list")
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """A person's in-app messages (assignments, mentions, approvals), newest first; opening the page reads them."""
+    qs = Notification.objects.filter(recipient_user=request.user, channel=Notification.Channel.IN_APP)
+    page = keyset_page(qs, cursor=request.GET.get("after"), size=30)
+    unread = [n.pk for n in page.items if n.read_at is None]
+    response = render(request, "accounts/inbox.html", {"page": page, "unread": set(unread)})
+    if unread:
+        core_services.notification_mark_read(user=request.user, notification_ids=unread)
+    return response
+
+
+@login_required
+def inbox_badge(request: HttpRequest) -> HttpResponse:
+    """The unread count for the navigation bell (loaded by htmx, so pages keep their own query counts)."""
+    count = Notification.objects.filter(
+        recipient_user=request.user, channel=Notification.Channel.IN_APP, read_at__isnull=True
+    ).count()
+    return render(request, "accounts/_inbox_badge.html", {"count": count})
