@@ -152,27 +152,25 @@ def probes_for(query: str) -> list[Probe]:
 def search_customers(user, query: str, *, limit: int = TOP) -> list[Customer]:
     """Top `limit` visible customers matching the query, best first (exact before prefix, then newest).
 
-    All probes go to the database as one query of OR-ed index ranges; each probe keeps at most
+    One index range scan per probe (an OR of ranges makes SQLite scan the whole store); each keeps at most
     PER_PROBE rows, newest customers first within a token (the index is (store, token, customer DESC)).
     """
     from .selectors import _visibility_q
 
     probes = probes_for(query)
     visible = _visibility_q(user)
-    ranges = Q()
-    for probe in probes:
-        ranges |= Q(token__gte=probe.prefix, token__lt=probe.prefix + _END)
-    rows = SearchToken.objects.filter(ranges)
-    if visible is not None:
-        rows = rows.filter(_token_scope(visible))
-    rows = rows.order_by("token", "-customer_id").values_list("customer_id", "token")[: PER_PROBE * len(probes)]
+    scope = _token_scope(visible) if visible is not None else Q()
     scores: dict[int, int] = {}
-    for customer_id, token in rows:
-        for probe in probes:
-            if token.startswith(probe.prefix):
-                score = probe.exact_score if token == probe.prefix else probe.prefix_score
-                if score > scores.get(customer_id, 0):
-                    scores[customer_id] = score
+    for probe in probes:
+        rows = (
+            SearchToken.objects.filter(scope, token__gte=probe.prefix, token__lt=probe.prefix + _END)
+            .order_by("token", "-customer_id")
+            .values_list("customer_id", "token")[:PER_PROBE]
+        )
+        for customer_id, token in rows:
+            score = probe.exact_score if token == probe.prefix else probe.prefix_score
+            if score > scores.get(customer_id, 0):
+                scores[customer_id] = score
     best = sorted(scores, key=lambda cid: (-scores[cid], -cid))[:limit]
     customers = Customer.objects.filter(pk__in=best).select_related("owner", "store")
     by_id = {c.pk: c for c in customers}
