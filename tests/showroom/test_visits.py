@@ -114,11 +114,12 @@ def test_departure_records_time_and_duration(store_a, receptionist, consultant):
     services.visit_assign(
         actor=receptionist, visit=visit, consultant=consultant, now=arrived + datetime.timedelta(minutes=5)
     )
-    # when they leave
-    visit = services.visit_leave(actor=consultant, visit=visit)
+    # when they leave 50 minutes after arriving
+    visit = services.visit_leave(actor=consultant, visit=visit, left_at=arrived + datetime.timedelta(minutes=50))
     # then the waiting time and the duration come from the recorded times
     assert visit.waiting_seconds == 300
-    assert 50 * 60 <= visit.duration_seconds < 51 * 60
+    assert visit.left_at == arrived + datetime.timedelta(minutes=50)
+    assert visit.duration_seconds == 3000
 
 
 # ---------------------------------------------------------------- rotation
