@@ -294,6 +294,16 @@ def clean_brand_fields(data: dict[str, Any], *, instance: Brand | None = None) -
     return out
 
 
+def _apply_update(actor: User, instance, data: dict[str, Any], *, action: str, store_id: int | None):
+    """Set the cleaned fields, save, and audit the diff (the common tail of the catalogue `*_update` services)."""
+    before = _snapshot(instance, data)
+    for name, value in data.items():
+        setattr(instance, name, value)
+    instance.save()
+    audit_record(actor=actor, action=action, target=instance, store_id=store_id, diff=diff_fields(before, data))
+    return instance
+
+
 @transaction.atomic
 def brand_create(*, actor: User, code: str, name: str, name_en: str = "") -> Brand:
     """Add a brand to the group's catalogue."""
@@ -311,12 +321,7 @@ def brand_update(*, actor: User, brand: Brand, **fields: Any) -> Brand:
     _unknown(fields, BRAND_FIELDS)
     brand = Brand.objects.select_for_update().get(pk=brand.pk)
     data = clean_brand_fields(fields, instance=brand)
-    before = _snapshot(brand, data)
-    for name, value in data.items():
-        setattr(brand, name, value)
-    brand.save()
-    audit_record(actor=actor, action="brand.updated", target=brand, store_id=store_id, diff=diff_fields(before, data))
-    return brand
+    return _apply_update(actor, brand, data, action="brand.updated", store_id=store_id)
 
 
 def clean_series_fields(data: dict[str, Any], *, brand: Brand, instance: Series | None = None) -> dict[str, Any]:
@@ -375,12 +380,7 @@ def series_update(*, actor: User, series: Series, **fields: Any) -> Series:
     _unknown(fields, SERIES_FIELDS)
     series = Series.objects.select_for_update().select_related("brand").get(pk=series.pk)
     data = clean_series_fields(fields, brand=series.brand, instance=series)
-    before = _snapshot(series, data)
-    for name, value in data.items():
-        setattr(series, name, value)
-    series.save()
-    audit_record(actor=actor, action="series.updated", target=series, store_id=store_id, diff=diff_fields(before, data))
-    return series
+    return _apply_update(actor, series, data, action="series.updated", store_id=store_id)
 
 
 # ---------------------------------------------------------------- trims
@@ -531,12 +531,7 @@ def trim_update(*, actor: User, trim: Trim, **fields: Any) -> Trim:
     _unknown(fields, TRIM_FIELDS)
     trim = Trim.objects.select_for_update().get(pk=trim.pk)
     data = clean_trim_fields(fields, instance=trim)
-    before = _snapshot(trim, data)
-    for name, value in data.items():
-        setattr(trim, name, value)
-    trim.save()
-    audit_record(actor=actor, action="trim.updated", target=trim, store_id=store_id, diff=diff_fields(before, data))
-    return trim
+    return _apply_update(actor, trim, data, action="trim.updated", store_id=store_id)
 
 
 # ---------------------------------------------------------------- colours and options
@@ -592,12 +587,7 @@ def colour_update(*, actor: User, colour: Colour, **fields: Any) -> Colour:
     _unknown(fields, COLOUR_FIELDS)
     colour = Colour.objects.select_for_update().select_related("trim").get(pk=colour.pk)
     data = clean_colour_fields(fields, trim=colour.trim, instance=colour)
-    before = _snapshot(colour, data)
-    for name, value in data.items():
-        setattr(colour, name, value)
-    colour.save()
-    audit_record(actor=actor, action="colour.updated", target=colour, store_id=store_id, diff=diff_fields(before, data))
-    return colour
+    return _apply_update(actor, colour, data, action="colour.updated", store_id=store_id)
 
 
 def clean_option_fields(data: dict[str, Any], *, trim: Trim, instance: Option | None = None) -> dict[str, Any]:
@@ -655,12 +645,7 @@ def option_update(*, actor: User, option: Option, **fields: Any) -> Option:
     _unknown(fields, OPTION_FIELDS)
     option = Option.objects.select_for_update().select_related("trim").get(pk=option.pk)
     data = clean_option_fields(fields, trim=option.trim, instance=option)
-    before = _snapshot(option, data)
-    for name, value in data.items():
-        setattr(option, name, value)
-    option.save()
-    audit_record(actor=actor, action="option.updated", target=option, store_id=store_id, diff=diff_fields(before, data))
-    return option
+    return _apply_update(actor, option, data, action="option.updated", store_id=store_id)
 
 
 # ---------------------------------------------------------------- marked prices
