@@ -12,17 +12,23 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ["audit", "customers", "customer_import", "offers", "showroom"]
+# Every module in benchmarks/scenarios/ with a run(scale) function, the kernel first.
+FIRST = ["audit", "customers", "customer_import"]
+_MODULES = (ROOT / "benchmarks" / "scenarios").glob("*.py")
+SCENARIOS = FIRST + sorted(p.stem for p in _MODULES if not p.stem.startswith("_") and p.stem not in FIRST)
+# Runs at once need their own databases: DEALERDESK_BENCH_NAME=mine gives var/bench-mine and dealerdesk_bench_mine.
+BENCH_NAME = os.environ.get("DEALERDESK_BENCH_NAME", "")
 
 
 def fresh_postgres_url(url: str) -> str:
     import psycopg
 
     parts = urllib.parse.urlsplit(url)
-    bench_url = urllib.parse.urlunsplit(parts._replace(path="/dealerdesk_bench"))
+    name = f"dealerdesk_bench_{BENCH_NAME}" if BENCH_NAME else "dealerdesk_bench"
+    bench_url = urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS dealerdesk_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE dealerdesk_bench")
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
     return bench_url
 
 
@@ -60,7 +66,7 @@ def main() -> None:
     child = [sys.executable, __file__, "--child", "--scale", str(args.scale)] + (
         ["--only", args.only] if args.only else []
     )
-    bench_var = ROOT / "var" / "bench"
+    bench_var = ROOT / "var" / (f"bench-{BENCH_NAME}" if BENCH_NAME else "bench")
     bench_var.mkdir(parents=True, exist_ok=True)
     for leftover in bench_var.glob("dealerdesk.sqlite3*"):
         leftover.unlink()

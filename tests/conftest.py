@@ -37,3 +37,29 @@ def make_staff():
 @pytest.fixture
 def api():
     return APIClient()
+
+
+_AUDIT_TABLES = ["core_auditentry", "core_accesslog"]
+
+
+@pytest.fixture
+def committed_db(transactional_db, django_db_blocker):
+    """A database whose writes really commit, for tests with several threads on separate connections.
+
+    Like `transactional_db` (emptied afterwards). On SQLite the emptying is by DELETE, which the append-only
+    triggers refuse: the audit tables are emptied here with their DELETE triggers lifted for that moment, so the
+    flush that follows finds nothing to delete there. (PostgreSQL flushes by TRUNCATE, which row triggers ignore.)
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for table in _AUDIT_TABLES:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(
+                f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+            )

@@ -15,12 +15,20 @@ NAVIGATION = [
     ("manager_desk", _("Manager desk"), "clipboard-check", "customers.assign"),
     ("catalog_home", _("Catalogue"), "car-front", "store.view"),
     ("offer_list", _("Offers"), "receipt", "sales.sell"),
+    ("testdrive_day", _("Test drives"), "speedometer2", "testdrives.book"),
+    ("order_list", _("Orders"), "file-earmark-text", "sales.sell"),
+    ("delivery_calendar", _("Deliveries"), "key", "paperwork.manage"),
+    ("registration_list", _("Registration"), "card-heading", "paperwork.manage"),
     ("customer_report", _("Customer report"), "bar-chart", "reports.view_store"),
 ]
 
 # Less frequent, administrative pages: shown in a "Management" menu.
 MANAGEMENT = [
     ("promotion_list", _("Promotions"), "tags", "store.manage"),
+    ("demo_car_list", _("Demo cars"), "car-front-fill", "fleet.manage"),
+    ("contract_template_list", _("Contract templates"), "file-ruled", "store.manage"),
+    ("contract_archive", _("Contract archive"), "archive", "paperwork.manage"),
+    ("gift_list", _("Gifts"), "gift", "paperwork.manage"),
     ("import_list", _("Imports"), "upload", "customers.import"),
     ("audit_list", _("Audit trail"), "journal-text", "store.view_audit"),
     ("outbox_list", _("Outbox"), "send", "store.view_outbox"),

@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, str] = {
     "customers.export_large": _("Export more than 1,000 customers at once"),
     "customers.import": _("Import customers from spreadsheets"),
     "sales.sell": _("Needs analysis, offers, test drives, orders"),
+    "testdrives.book": _("Book, confirm and reschedule test drives"),
+    "fleet.manage": _("Manage demo cars, test-drive routes and checklists"),
+    "payments.record": _("Record deposits, balances, refunds and loan decisions"),
     "sales.approve_discount": _("Approve discounts beyond the consultant's limit"),
     "sales.sign_for_store": _("Sign contracts for the store"),
     "paperwork.manage": _("Contracts archive, delivery documents, registration"),
@@ -44,7 +47,14 @@ PERMISSIONS: dict[str, str] = {
     "reports.view_group": _("See group reports across stores"),
 }
 
-_SELLING = {"store.view", "customers.view_own", "customers.edit", "sales.sell", "customers.export"}
+_SELLING = {
+    "store.view",
+    "customers.view_own",
+    "customers.edit",
+    "sales.sell",
+    "customers.export",
+    "testdrives.book",
+}
 _MANAGING = _SELLING | {
     "store.view_audit",
     "customers.view_store",
@@ -57,16 +67,22 @@ _MANAGING = _SELLING | {
     "sales.sign_for_store",
     "reports.view_store",
     "store.view_outbox",
+    "fleet.manage",
+    "payments.record",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.RECEPTIONIST: frozenset({"store.view", "visits.log", "customers.view_card", "customers.edit"}),
+    Role.RECEPTIONIST: frozenset(
+        {"store.view", "visits.log", "customers.view_card", "customers.edit", "testdrives.book"}
+    ),
     Role.CONSULTANT: frozenset(_SELLING | {"customers.reveal"}),
     Role.SALES_MANAGER: frozenset(_MANAGING),
     Role.CARE_SPECIALIST: frozenset(
         {"store.view", "customers.view_store", "customers.reveal", "care.manage", "reports.view_store"}
     ),
-    Role.ADMIN_CLERK: frozenset({"store.view", "customers.view_store", "customers.reveal", "paperwork.manage"}),
+    Role.ADMIN_CLERK: frozenset(
+        {"store.view", "customers.view_store", "customers.reveal", "paperwork.manage", "payments.record"}
+    ),
     Role.STORE_ADMIN: frozenset(_MANAGING | {"store.manage"}),
     Role.GROUP_ADMIN: frozenset(set(PERMISSIONS)),
 }

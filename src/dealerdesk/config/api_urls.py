@@ -9,4 +9,8 @@ urlpatterns = [
     path("", include("dealerdesk.imports.api.urls")),
     path("", include("dealerdesk.offers.api.urls")),
     path("", include("dealerdesk.showroom.api.urls")),
+    path("", include("dealerdesk.testdrives.api.urls")),
+    path("", include("dealerdesk.sales.api.urls")),
+    path("", include("dealerdesk.deliveries.api.urls")),
+    path("", include("dealerdesk.registrations.api.urls")),
 ]

@@ -15,6 +15,12 @@ def _store_id_of(target: models.Model) -> int | None:
     return getattr(target, "store_id", None)
 
 
+def _customer_id_of(target: models.Model) -> int | None:
+    if target._meta.label_lower == "customers.customer":
+        return target.pk
+    return getattr(target, "customer_id", None)
+
+
 def audit_record(
     *,
     actor,
@@ -22,8 +28,12 @@ def audit_record(
     target: models.Model,
     diff: dict[str, Any] | None = None,
     store_id: int | None = None,
+    customer_id: int | None = None,
 ) -> AuditEntry:
-    """Append one audit entry for `target`. `action` is "<entity>.<past-verb>"."""
+    """Append one audit entry for `target`. `action` is "<entity>.<past-verb>".
+
+    The entry joins the customer's timeline when `target` is a customer or has a `customer_id` (or one is given).
+    """
     ctx = context.current()
     return AuditEntry.objects.create(
         store_id=store_id if store_id is not None else _store_id_of(target),
@@ -33,6 +43,7 @@ def audit_record(
         target_id=str(target.pk),
         target_repr=str(target)[:200],
         diff=diff or {},
+        customer_id=customer_id if customer_id is not None else _customer_id_of(target),
         request_id=ctx.request_id,
         ip=ctx.ip,
     )

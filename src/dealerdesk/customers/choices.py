@@ -128,6 +128,7 @@ class FollowUpPurpose(models.TextChoices):
     REGULAR = "regular", _("Regular follow-up")
     MARKETING = "marketing", _("Marketing call")
     AFTER_TEST_DRIVE = "after_test_drive", _("After the test drive")
+    POST_DELIVERY = "post_delivery", _("After the delivery")
     CARE = "care", _("Customer care")
 
 

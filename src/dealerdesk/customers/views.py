@@ -146,8 +146,11 @@ def _timeline_summary(diff: dict) -> str:
 
 
 def _timeline(customer: Customer, follow_ups: list[FollowUp]) -> list[AuditEntry]:
-    """The customer's audit entries and those of its recent follow-ups, newest first (one query)."""
-    q = Q(target_type="customers.customer", target_id=str(customer.pk))
+    """Every audited step about the customer, of every app (test drives, orders…), newest first (one query).
+
+    Entries written before audit rows carried the customer are found by target, as before.
+    """
+    q = Q(customer_id=customer.pk) | Q(target_type="customers.customer", target_id=str(customer.pk))
     follow_up_ids = [str(f.pk) for f in follow_ups]
     if follow_up_ids:
         q |= Q(target_type="customers.followup", target_id__in=follow_up_ids)

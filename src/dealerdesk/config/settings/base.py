@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "dealerdesk.catalog",
     "dealerdesk.showroom",
     "dealerdesk.offers",
+    "dealerdesk.testdrives",
+    "dealerdesk.sales",
+    "dealerdesk.deliveries",
+    "dealerdesk.registrations",
 ]
 
 MIDDLEWARE = [

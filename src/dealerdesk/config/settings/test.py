@@ -26,3 +26,14 @@ def _insecure_test_key(label: str) -> str:
 
 DEALERDESK_FIELD_KEYS = [_insecure_test_key("field-key-1")]
 DEALERDESK_BLIND_INDEX_KEY = _insecure_test_key("blind-index-key")
+
+# SQLite tests use a real file (WAL, several connections), not shared-cache memory, so tests with several threads
+# see the same locking as production. One file per test process: parallel runs do not collide.
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+from .base import DATABASES  # noqa: E402
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _test_file = os.path.join(tempfile.gettempdir(), f"dealerdesk-test-{os.getpid()}.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": _test_file}

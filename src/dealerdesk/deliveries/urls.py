@@ -1,0 +1,3 @@
+"""Pages of the deliveries app."""
+
+urlpatterns: list = []

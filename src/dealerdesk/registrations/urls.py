@@ -1,0 +1,3 @@
+"""Pages of the registrations app."""
+
+urlpatterns: list = []

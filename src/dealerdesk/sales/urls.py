@@ -1,0 +1,3 @@
+"""Pages of the sales app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API of the testdrives app under /api/v1/."""
+
+urlpatterns: list = []

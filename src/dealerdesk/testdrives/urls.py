@@ -1,0 +1,3 @@
+"""Pages of the testdrives app."""
+
+urlpatterns: list = []
