@@ -589,3 +589,13 @@ def test_a_promotion_scope_must_be_consistent_and_sold_by_the_store(store_a, mak
     assert "does not sell this brand" in errors_of(exc)["brand"][0]
     p = services.promotion_create(actor=admin, store=store_a, **promotion_values(series=series))
     assert p.brand_id == series.brand_id  # filled in from the series
+
+
+def test_a_customer_without_a_city_is_judged_in_the_store_city(store_a):
+    # given a store in 深圳 and two customers, one without a city and one from 广州
+    nameless = CustomerFactory(store=store_a, city="")
+    from_guangzhou = CustomerFactory(store=store_a, city="广州")
+    # when their situations are read for an offer
+    # then the first is taken to live in the store's city, the second keeps their own
+    assert services.customer_context_for(nameless).city == "深圳"
+    assert services.customer_context_for(from_guangzhou).city == "广州"

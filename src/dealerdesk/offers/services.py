@@ -272,7 +272,11 @@ class OfferRequest:
 
 
 def customer_context_for(customer: Customer) -> engine.CustomerContext:
-    """The customer's situation from their record: current needs (trade-in, loan), vehicles owned, city."""
+    """The customer's situation from their record: current needs (trade-in, loan), vehicles owned, city.
+
+    A customer without a city is taken to live in the store's city (most buyers do), so city-limited promotions
+    are not shown as ineligible merely because the city was never asked; the builder can still change it.
+    """
     need = (
         PurchaseNeed.objects.filter(customer=customer, is_current=True)
         .order_by("-created_at", "-id")
@@ -284,7 +288,7 @@ def customer_context_for(customer: Customer) -> engine.CustomerContext:
         trade_in=bool(need and need["trade_in"]),
         loan=bool(need and need["payment_method"] == "loan"),
         first_car=not owns,
-        city=customer.city or "",
+        city=customer.city or customer.store.city or "",
     )
 
 
