@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, str] = {
     "sales.sell": _("Needs analysis, offers, test drives, orders"),
     "testdrives.book": _("Book, confirm and reschedule test drives"),
     "fleet.manage": _("Manage demo cars, test-drive routes and checklists"),
+    "stock.manage": _("Receive vehicles into stock and update where they stand"),
     "payments.record": _("Record deposits, balances, refunds and loan decisions"),
     "sales.approve_discount": _("Approve discounts beyond the consultant's limit"),
     "sales.sign_for_store": _("Sign contracts for the store"),
@@ -68,6 +69,7 @@ _MANAGING = _SELLING | {
     "reports.view_store",
     "store.view_outbox",
     "fleet.manage",
+    "stock.manage",
     "payments.record",
 }
 

@@ -6,7 +6,8 @@ Who may do what:
   group: a store administrator of any store (`store.manage` somewhere) may edit it. The audit entry is filed
   under a store the actor manages, so it shows in that store's audit trail.
 - A marked price (标价) is the store's: `store.manage` in that store, and only for a trim whose brand it sells.
-- Receiving stock and managing demo cars (flag, plate/insurance, status): `store.manage` in the vehicle's store.
+- Receiving stock: `stock.manage`; managing demo cars (flag, plate/insurance, status): `fleet.manage`; both held by
+  the sales manager and the store administrator, in the vehicle's store.
 - Moving stock along its statuses and recording a demo car's odometer: `sales.sell` in the vehicle's store
   (consultants reserve and sell cars and bring demo cars back from test drives).
 """
@@ -824,7 +825,7 @@ def stock_receive(
     certificate_holder: str = CertificateHolder.STORE,
 ) -> StockVehicle:
     """Register a vehicle in the store's stock (in transit or in stock). A VIN held anywhere already → 409."""
-    _require(actor, "store.manage", store)
+    _require(actor, "stock.manage", store)
     trim = Trim.objects.select_related("series__brand").get(pk=trim.pk)
     _check_sold(store, trim)
     errors: dict[str, list] = {}
@@ -937,7 +938,7 @@ def stock_change_status(*, actor: User, vehicle: StockVehicle, status: str) -> S
 def stock_update(*, actor: User, vehicle: StockVehicle, **fields: Any) -> StockVehicle:
     """Change where a vehicle stands (`location`) or who holds its certificate of conformity."""
     vehicle = StockVehicle.objects.select_for_update().get(pk=vehicle.pk)
-    _require(actor, "store.manage", vehicle)
+    _require(actor, "stock.manage", vehicle)
     _unknown(fields, ("location", "certificate_holder"))
     errors: dict[str, list] = {}
     data: dict[str, Any] = {}
@@ -1018,7 +1019,7 @@ def demo_car_flag(
 ) -> StockVehicle:
     """Make a vehicle in stock a demo car (试驾车) with its plate, insurance expiry and odometer."""
     vehicle = StockVehicle.objects.select_for_update().get(pk=vehicle.pk)
-    _require(actor, "store.manage", vehicle)
+    _require(actor, "fleet.manage", vehicle)
     if vehicle.is_demo:
         raise Conflict(_("This vehicle is already a demo car."), code="already_demo")
     if vehicle.status != StockStatus.IN_STOCK:
@@ -1071,7 +1072,7 @@ def demo_car_update(
 ) -> StockVehicle:
     """Change a demo car's plate or its insurance expiry (after renewing the policy)."""
     vehicle = _demo(StockVehicle.objects.select_for_update().get(pk=vehicle.pk))
-    _require(actor, "store.manage", vehicle)
+    _require(actor, "fleet.manage", vehicle)
     errors: dict[str, list] = {}
     data: dict[str, Any] = {}
     if plate is not None:
@@ -1103,7 +1104,7 @@ def demo_moves_allowed(vehicle: StockVehicle) -> list[str]:
 def demo_car_set_status(*, actor: User, vehicle: StockVehicle, demo_status: str) -> StockVehicle:
     """Send a demo car to maintenance, bring it back, or retire it (for good) along `choices.DEMO_MOVES`."""
     vehicle = _demo(StockVehicle.objects.select_for_update().get(pk=vehicle.pk))
-    _require(actor, "store.manage", vehicle)
+    _require(actor, "fleet.manage", vehicle)
     if demo_status not in DemoStatus.values:
         raise ValidationError({"demo_status": [_("Choose available, in maintenance or retired.")]})
     current = DemoStatus(vehicle.demo_status)

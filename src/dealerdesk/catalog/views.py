@@ -120,7 +120,7 @@ def catalog_home(request: HttpRequest) -> HttpResponse:
         "tree": tree,
         "stock_counts": stock_counts,
         "trim_count": sum(node.trim_count for node in tree),
-        "can_receive": bool(store and user_can(request.user, "store.manage", store)),
+        "can_receive": bool(store and user_can(request.user, "stock.manage", store)),
     }
     return render(request, "catalog/home.html", context)
 
@@ -222,14 +222,14 @@ def stock_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "today": timezone.localdate(),
-        "can_receive": bool(store and user_can(request.user, "store.manage", store)),
+        "can_receive": bool(store and user_can(request.user, "stock.manage", store)),
     }
     return render(request, "catalog/stock_list.html", context)
 
 
 def _stock_context(request: HttpRequest, vehicle: StockVehicle, **forms) -> dict[str, Any]:
     user = request.user
-    manage = user_can(user, "store.manage", vehicle)
+    manage = user_can(user, "fleet.manage", vehicle)
     context = {
         "vehicle": vehicle,
         "row": _demo_rows([vehicle])[0],
@@ -359,7 +359,7 @@ def demo_car_status(request: HttpRequest, pk: int) -> HttpResponse:
 def stock_receive(request: HttpRequest) -> HttpResponse:
     """Receive a vehicle into the store's stock. Changing the trim reloads its colours and options (htmx)."""
     stores, store = _store_context(request)
-    if store is None or not user_can(request.user, "store.manage", store):
+    if store is None or not user_can(request.user, "stock.manage", store):
         raise Http404
     trims = list(selectors.trims_sold_by(store))
     source = request.POST if request.method == "POST" else request.GET
