@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .choices import BodyType, CertificateHolder, DemoStatus, EnergyType, StockStatus
+from .choices import BodyType, CertificateHolder, ColourKind, DemoStatus, Drive, EnergyType, Origin, StockStatus
 
 _DATE = {"type": "date"}
 
@@ -200,3 +200,180 @@ def wan_to_yuan(value: Decimal | None) -> Decimal | None:
         return (Decimal(value) * 10000).quantize(Decimal("0.01"))
     except InvalidOperation:
         return None
+
+
+# ---------------------------------------------------------------- editing the shared catalogue
+
+
+def _text_field(label, max_length: int, **kwargs) -> forms.CharField:
+    return forms.CharField(label=label, max_length=max_length, required=False, **kwargs)
+
+
+def _number_field(label, *, decimal: bool = False, **kwargs) -> forms.CharField:
+    mode = "decimal" if decimal else "numeric"
+    return forms.CharField(
+        label=label, max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": mode}), **kwargs
+    )
+
+
+def _lines(value) -> str:
+    return "\n".join(value or [])
+
+
+class CatalogueEditForm(StyledForm):
+    """A catalogue form: it parses only, every field optional, so that the service's messages (keyed by field) are
+    the ones shown. `marked_required` fields show the asterisk (the service requires them)."""
+
+    marked_required: tuple[str, ...] = ()
+    service_names: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.marked_required:
+            self.fields[name].show_required = True
+            self.fields[name].widget.attrs["aria-required"] = "true"
+
+    @classmethod
+    def initial_for(cls, instance) -> dict:
+        return {name: getattr(instance, name) for name in cls.service_names}
+
+    def service_fields(self) -> dict:
+        """The cleaned data as the service takes it."""
+        return {name: self.cleaned_data[name] for name in self.service_names}
+
+
+class BrandForm(CatalogueEditForm):
+    code = _text_field(
+        _("Code"), 30, help_text=_("Letters, digits, - and _, e.g. xingyao. Stores list the brands they sell by it.")
+    )
+    name = _text_field(_("Brand name"), 40)
+    name_en = _text_field(_("English name"), 40)
+
+    marked_required = ("code", "name")
+    service_names = ("code", "name", "name_en")
+
+
+def _choices_with_blank(choices) -> list[tuple[str, str]]:
+    return [("", "—"), *_real(choices)]
+
+
+class SeriesForm(CatalogueEditForm):
+    code = _text_field(_("Code"), 40, help_text=_("Letters, digits, - and _, unique within the brand, e.g. han."))
+    name = _text_field(_("Series name"), 60)
+    body_type = forms.ChoiceField(label=_("Body type"), required=False, choices=_choices_with_blank(BodyType))
+    is_active = forms.BooleanField(
+        label=_("On sale"), required=False, help_text=_("Off sale takes all its trims out of the catalogue.")
+    )
+
+    marked_required = ("code", "name", "body_type")
+    service_names = ("code", "name", "body_type", "is_active")
+
+
+class TrimForm(CatalogueEditForm):
+    """All of a trim's specifications; key features one per line."""
+
+    code = _text_field(_("Code"), 60, help_text=_("Unique in the catalogue, e.g. xy-s7-2026-lr."))
+    name = _text_field(_("Trim name"), 100)
+    model_year = _number_field(_("Model year"))
+    energy_type = forms.ChoiceField(label=_("Energy type"), required=False, choices=_choices_with_blank(EnergyType))
+    body_type = forms.ChoiceField(label=_("Body type"), required=False, choices=_choices_with_blank(BodyType))
+    seats = _number_field(_("Seats"))
+    drive = forms.ChoiceField(label=_("Drive"), required=False, choices=[("", "—"), *Drive.choices])
+    power_kw = _number_field(_("Power (kW)"))
+    electric_range_km = _number_field(
+        _("Electric range (km, CLTC)"), help_text=_("Battery-electric, plug-in and range-extended trims.")
+    )
+    fuel_l_per_100km = _number_field(
+        _("Fuel consumption (L/100 km, WLTC)"), decimal=True, help_text=_("Every trim with an engine.")
+    )
+    length_mm = _number_field(_("Length (mm)"))
+    width_mm = _number_field(_("Width (mm)"))
+    height_mm = _number_field(_("Height (mm)"))
+    wheelbase_mm = _number_field(_("Wheelbase (mm)"))
+    key_features = forms.CharField(
+        label=_("Key features"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One per line, at most 20."),
+    )
+    origin = forms.ChoiceField(label=_("Origin"), required=False, choices=Origin.choices)
+    msrp = _number_field(_("MSRP (CNY)"), decimal=True)
+    is_active = forms.BooleanField(label=_("On sale"), required=False)
+
+    marked_required = (
+        "code",
+        "name",
+        "model_year",
+        "energy_type",
+        "body_type",
+        "seats",
+        "drive",
+        "power_kw",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "wheelbase_mm",
+        "msrp",
+    )
+    service_names = (
+        "code",
+        "name",
+        "model_year",
+        "energy_type",
+        "body_type",
+        "seats",
+        "drive",
+        "power_kw",
+        "electric_range_km",
+        "fuel_l_per_100km",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "wheelbase_mm",
+        "key_features",
+        "origin",
+        "msrp",
+        "is_active",
+    )
+
+    @classmethod
+    def initial_for(cls, instance) -> dict:
+        initial = super().initial_for(instance)
+        initial["key_features"] = _lines(instance.key_features)
+        for name in ("electric_range_km", "fuel_l_per_100km"):
+            initial[name] = "" if initial[name] is None else initial[name]
+        return initial
+
+
+class ColourForm(CatalogueEditForm):
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", "—"), *ColourKind.choices])
+    code = _text_field(_("Code"), 20)
+    name = _text_field(_("Colour name"), 40)
+    extra_price = _number_field(_("Extra price (CNY)"), decimal=True, help_text=_("Empty or 0: no extra charge."))
+
+    marked_required = ("kind", "code", "name")
+    service_names = ("kind", "code", "name", "extra_price")
+
+
+class OptionForm(CatalogueEditForm):
+    code = _text_field(_("Code"), 30)
+    name = _text_field(_("Option name"), 80)
+    price = _number_field(_("Price (CNY)"), decimal=True)
+    is_package = forms.BooleanField(label=_("Package"), required=False)
+    contents = forms.CharField(
+        label=_("Contents of the package"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line."),
+    )
+
+    marked_required = ("code", "name", "price")
+    service_names = ("code", "name", "price", "is_package", "contents")
+
+    @classmethod
+    def initial_for(cls, instance) -> dict:
+        initial = super().initial_for(instance)
+        initial["contents"] = _lines(instance.contents)
+        return initial
