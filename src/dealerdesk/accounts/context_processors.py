@@ -16,7 +16,7 @@ NAVIGATION = [
     ("catalog_home", _("Catalogue"), "car-front", "store.view"),
     ("offer_list", _("Offers"), "receipt", "sales.sell"),
     ("testdrive_day", _("Test drives"), "speedometer2", "testdrives.book"),
-    ("order_list", _("Orders"), "file-earmark-text", "sales.sell"),
+    ("order_list", _("Orders"), "file-earmark-text", ("sales.sell", "payments.record")),
     ("delivery_calendar", _("Deliveries"), "key", "paperwork.manage"),
     ("registration_list", _("Registration"), "card-heading", "paperwork.manage"),
     ("customer_report", _("Customer report"), "bar-chart", "reports.view_store"),
@@ -40,7 +40,8 @@ MANAGEMENT = [
 def _items(request, entries) -> list[dict]:
     items = []
     for url_name, label, icon, perm in entries:
-        if perm and not user_can(request.user, perm):
+        perms = (perm,) if isinstance(perm, str) else perm or ()
+        if perms and not any(user_can(request.user, p) for p in perms):
             continue
         try:
             url = reverse(url_name)

@@ -6,3 +6,15 @@ class SalesConfig(AppConfig):
     name = "dealerdesk.sales"
     label = "sales"
     verbose_name = _("Orders and contracts")
+
+    def ready(self) -> None:
+        from dealerdesk.customers.merge import register_customer_relation
+
+        from . import actions, legal_hold, outcomes  # noqa: F401  audit labels
+        from .models import Contract, Order, Payment
+
+        register_customer_relation(Order)
+        register_customer_relation(Contract)
+        register_customer_relation(Payment)
+        outcomes.register()  # the showroom's traffic report counts visits that ended with an order
+        legal_hold.register()  # erasing a customer keeps their signed contracts

@@ -36,3 +36,49 @@ class LoanStatus(models.TextChoices):
     APPLIED = "applied", _("Loan applied for")
     APPROVED = "approved", _("Loan approved")
     REFUSED = "refused", _("Loan refused")
+
+
+class DepositDecision(models.TextChoices):
+    """What happens to the deposit when an order is cancelled (per the contract's cancellation terms)."""
+
+    REFUND = "refund", _("Deposit refunded")
+    FORFEIT = "forfeit", _("Deposit forfeited")
+
+
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", _("Being filled")
+    PENDING_SIGNATURE = "pending_signature", _("Waiting for signatures")
+    SIGNED = "signed", _("Signed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# A signed contract never moves again: a change is an amendment (a new contract linked to it).
+CONTRACT_MOVES: dict[str, frozenset[str]] = {
+    ContractStatus.DRAFT: frozenset({ContractStatus.PENDING_SIGNATURE, ContractStatus.CANCELLED}),
+    ContractStatus.PENDING_SIGNATURE: frozenset(
+        {ContractStatus.DRAFT, ContractStatus.SIGNED, ContractStatus.CANCELLED}
+    ),
+    ContractStatus.SIGNED: frozenset(),
+    ContractStatus.CANCELLED: frozenset(),
+}
+
+
+class SignatureParty(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    CONSULTANT = "consultant", _("Sales consultant")
+    MANAGER = "manager", _("Manager for the store")
+
+
+class PaymentKind(models.TextChoices):
+    DEPOSIT = "deposit", _("Deposit")
+    BALANCE = "balance", _("Balance")
+    REFUND = "refund", _("Refund")
+
+
+class PaymentChannel(models.TextChoices):
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Bank card")
+    TRANSFER = "transfer", _("Bank transfer")
+    WECHAT = "wechat", _("WeChat Pay")
+    ALIPAY = "alipay", _("Alipay")
+    LOAN = "loan", _("Loan disbursement")

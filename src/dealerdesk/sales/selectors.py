@@ -1,9 +1,26 @@
-"""Reads of orders, scoped to the user."""
+"""Reads of orders, contracts, templates and payments, scoped to the user (not visible → not found)."""
 
+from datetime import date, datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import LoanStatus, OrderStatus
-from .models import Order
+from dealerdesk.accounts.models import Store
+from dealerdesk.accounts.permissions import user_can
+
+from . import contract_text
+from .choices import ContractStatus, LoanStatus, OrderStatus, PaymentMethod
+from .models import Contract, ContractTemplate, ContractTemplateVersion, Order, Payment
+
+# Roles that see every order of their store (the others see the orders they sell or whose customer they own).
+WHOLE_STORE_PERMS = ("customers.view_store", "payments.record", "paperwork.manage", "sales.sign_for_store")
+ARCHIVE_PERMS = ("paperwork.manage", "sales.sign_for_store")
+
+
+def local_today(store: Store, now: datetime | None = None) -> date:
+    """The store's calendar day at `now`."""
+    return timezone.localtime(now or timezone.now(), store.tz).date()
 
 
 def order_delivery_blocker(order: Order) -> str | None:
@@ -14,4 +31,173 @@ def order_delivery_blocker(order: Order) -> str | None:
         }
     if order.amount_paid >= order.total or order.loan_status == LoanStatus.APPROVED:
         return None
+    if order.payment_method == PaymentMethod.LOAN and order.loan_status == LoanStatus.REFUSED:
+        return _("The loan was refused: %(due)s CNY is still due. Change the payment method by an amendment.") % {
+            "due": order.balance_due
+        }
     return _("The order is not paid: %(due)s CNY is still due and no loan is approved.") % {"due": order.balance_due}
+
+
+# ---------------------------------------------------------------- orders
+
+
+def _order_scope_q(user, prefix: str = "") -> Q | None:
+    """Q over Order (or a model pointing at it through `prefix`): whole stores, or one's own orders."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    ids = user.visible_store_ids()
+    if ids is None:
+        return None
+    whole = [s for s in ids if any(user_can(user, p, s) for p in WHOLE_STORE_PERMS)]
+    own = [s for s in ids if s not in whole and user_can(user, "sales.sell", s)]
+    q = Q(pk__in=[])
+    if whole:
+        q |= Q(**{f"{prefix}store_id__in": whole})
+    if own:
+        q |= Q(**{f"{prefix}store_id__in": own}) & (
+            Q(**{f"{prefix}consultant_id": user.pk}) | Q(**{f"{prefix}customer__owner_id": user.pk})
+        )
+    return q
+
+
+def order_visible_to(user) -> QuerySet[Order]:
+    """Orders the user may open: a consultant's own, the whole store's for managers, clerks and cashiers."""
+    q = _order_scope_q(user)
+    return Order.objects.all() if q is None else Order.objects.filter(q)
+
+
+def order_list_for(user) -> QuerySet[Order]:
+    """The order list: visible orders with what each row shows."""
+    return order_visible_to(user).select_related(
+        "customer", "consultant", "store", "trim__series__brand", "exterior", "stock_vehicle"
+    )
+
+
+def order_get(user, pk: int) -> Order:
+    """One visible order with everything its page shows, or Order.DoesNotExist."""
+    return order_list_for(user).select_related("interior", "offer", "offer_version", "contract").get(pk=pk)
+
+
+def order_detail(user, pk: int) -> dict:
+    """The order, its contracts (newest first, without the PDF bytes) and its payments: a fixed number of queries."""
+    order = order_get(user, pk)
+    contracts = list(
+        Contract.objects.filter(order=order)
+        .defer("pdf", "customer_signature")
+        .select_related("consultant_signed_by", "manager_signed_by", "template_version__template", "amends")
+        .order_by("-version")
+    )
+    payments = list(Payment.objects.filter(order=order).select_related("recorded_by").order_by("received_at", "id"))
+    open_contract = next(
+        (c for c in contracts if c.status in (ContractStatus.DRAFT, ContractStatus.PENDING_SIGNATURE)), None
+    )
+    return {"order": order, "contracts": contracts, "payments": payments, "open_contract": open_contract}
+
+
+# ---------------------------------------------------------------- contracts
+
+
+def contract_visible_to(user) -> QuerySet[Contract]:
+    """Contracts of the orders the user may open."""
+    q = _order_scope_q(user, "order__")
+    qs = Contract.objects.all()
+    return qs if q is None else qs.filter(q)
+
+
+def contract_list_for(user) -> QuerySet[Contract]:
+    """Visible contracts with their order, customer and signers, without the PDF bytes."""
+    return (
+        contract_visible_to(user)
+        .defer("pdf", "customer_signature")
+        .select_related(
+            "order", "customer", "store", "consultant_signed_by", "manager_signed_by", "order__stock_vehicle"
+        )
+    )
+
+
+def archive_stores(user) -> list[int]:
+    """Stores whose signed contracts the user may search: admin clerks and managers."""
+    ids = user.visible_store_ids() if getattr(user, "is_authenticated", False) else frozenset()
+    if ids is None:
+        ids = Store.objects.values_list("pk", flat=True)
+    return [s for s in ids if any(user_can(user, p, s) for p in ARCHIVE_PERMS)]
+
+
+def contract_archive_for(
+    user,
+    *,
+    customer_ids: list[int] | None = None,
+    vin: str = "",
+    number: str = "",
+    signed_from: date | None = None,
+    signed_to: date | None = None,
+) -> QuerySet[Contract]:
+    """Signed contracts of the user's archive stores, filtered by customer, VIN (or its tail), number and date."""
+    qs = (
+        Contract.objects.filter(store_id__in=archive_stores(user), status=ContractStatus.SIGNED)
+        .defer("pdf", "customer_signature", "body", "data")
+        .select_related("customer", "store", "order__stock_vehicle", "order__trim__series__brand")
+    )
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=customer_ids)
+    vin = (vin or "").strip().upper()
+    if vin:
+        qs = (
+            qs.filter(order__stock_vehicle__vin__endswith=vin)
+            if len(vin) < 17
+            else qs.filter(order__stock_vehicle__vin=vin)
+        )
+    number = (number or "").strip().upper()
+    if number:
+        qs = qs.filter(number__startswith=number)
+    if signed_from:
+        qs = qs.filter(signed_at__date__gte=signed_from)
+    if signed_to:
+        qs = qs.filter(signed_at__date__lte=signed_to)
+    return qs
+
+
+def contract_pdf_bytes(contract: Contract) -> bytes | None:
+    """The stored PDF of a signed contract."""
+    raw = Contract.objects.filter(pk=contract.pk).values_list("pdf", flat=True).first()
+    return bytes(raw) if raw is not None else None
+
+
+# ---------------------------------------------------------------- templates
+
+
+def template_in_force(store: Store | int) -> ContractTemplateVersion | None:
+    """The newest version of the store's default template, or None when the store has none yet."""
+    store_id = store if isinstance(store, int) else store.pk
+    return (
+        ContractTemplateVersion.objects.filter(template__store_id=store_id, template__is_default=True)
+        .select_related("template")
+        .order_by("-number")
+        .first()
+    )
+
+
+def templates_managed_by(user) -> QuerySet[ContractTemplate]:
+    """Templates of the stores the user administers."""
+    ids = user.visible_store_ids()
+    qs = ContractTemplate.objects.select_related("store")
+    if ids is None:
+        return qs
+    return qs.filter(store_id__in=[s for s in ids if user_can(user, "store.manage", s)])
+
+
+def contract_preview(order: Order) -> str:
+    """The template in force filled with what the order holds now (blanks where a value is missing)."""
+    version = template_in_force(order.store_id)
+    body = version.body if version is not None else contract_text.DEFAULT_TEMPLATE
+    return contract_text.render(body, contract_text.values_for(order))
+
+
+# ---------------------------------------------------------------- payments
+
+
+def payment_visible_to(user) -> QuerySet[Payment]:
+    """Payments of the orders the user may open."""
+    q = _order_scope_q(user, "order__")
+    qs = Payment.objects.select_related("order", "recorded_by")
+    return qs if q is None else qs.filter(q)

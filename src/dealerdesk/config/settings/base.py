@@ -205,6 +205,15 @@ SPECTACULAR_SETTINGS = {
         "VisitKindEnum": "dealerdesk.showroom.choices.VisitKind",
         "RecommendationReasonKindEnum": "dealerdesk.showroom.choices.ReasonKind",
         "ConsentPurposeEnum": "dealerdesk.customers.choices.ConsentPurpose",
+        "OrderStatusEnum": "dealerdesk.sales.choices.OrderStatus",
+        "OrderPaymentMethodEnum": "dealerdesk.sales.choices.PaymentMethod",
+        "LoanStatusEnum": "dealerdesk.sales.choices.LoanStatus",
+        "DepositDecisionEnum": "dealerdesk.sales.choices.DepositDecision",
+        "ContractStatusEnum": "dealerdesk.sales.choices.ContractStatus",
+        "SignaturePartyEnum": "dealerdesk.sales.choices.SignatureParty",
+        "PaymentKindEnum": "dealerdesk.sales.choices.PaymentKind",
+        "PaymentChannelEnum": "dealerdesk.sales.choices.PaymentChannel",
+        "PaymentMethodEnum": "dealerdesk.customers.choices.PaymentMethod",
     },
 }
 

@@ -1,0 +1,192 @@
+"""The contract's text: the default template (Chinese), its {{placeholders}} and filling them from an order.
+
+A template is the store's text; `{{name}}` marks where a value of the order goes. The contract is a Chinese legal
+document: values are rendered in Chinese whatever the user's language.
+"""
+
+import re
+from decimal import Decimal
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from dealerdesk.catalog.choices import Origin
+from dealerdesk.offers.engine import line_text, yuan
+
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+# name → what it stands for (shown on the template page)
+PLACEHOLDERS: dict[str, str] = {
+    "contract_number": _("contract number"),
+    "order_number": _("order number"),
+    "sign_date": _("date of the contract"),
+    "store_name": _("the store (seller)"),
+    "store_address": _("the store's address"),
+    "store_phone": _("the store's phone"),
+    "customer_name": _("the customer (buyer)"),
+    "customer_mobile": _("the customer's mobile"),
+    "consultant": _("the sales consultant"),
+    "vehicle": _("brand, series, model year and trim"),
+    "vin": _("VIN, or the factory order reference"),
+    "exterior": _("exterior colour"),
+    "interior": _("interior colour"),
+    "options": _("options fitted"),
+    "price_lines": _("the price breakdown, line by line"),
+    "marked_price": _("marked price"),
+    "total": _("total price"),
+    "deposit": _("deposit"),
+    "balance": _("balance due at delivery"),
+    "payment_method": _("payment method"),
+    "delivery_date": _("planned delivery date"),
+    "delivery_place": _("place of delivery"),
+    "documents": _("documents handed over with the vehicle"),
+    "warranty": _("warranty terms"),
+    "amendment": _("what an amendment changes (empty for the original)"),
+}
+
+DEFAULT_TEMPLATE_NAME = "汽车买卖合同（标准版）"
+
+DEFAULT_TEMPLATE = """汽车买卖合同
+
+合同编号：{{contract_number}}　　订单编号：{{order_number}}　　签订日期：{{sign_date}}
+
+出卖人（甲方）：{{store_name}}
+地址：{{store_address}}　　电话：{{store_phone}}
+销售顾问：{{consultant}}
+买受人（乙方）：{{customer_name}}　　联系电话：{{customer_mobile}}
+
+甲乙双方根据《中华人民共和国民法典》及相关法律法规，在平等、自愿、诚实信用的基础上，就乙方向甲方购买汽车事宜达成如下协议：
+
+第一条　车辆
+车型：{{vehicle}}
+车辆识别代号（VIN）/ 订车编号：{{vin}}
+外观颜色：{{exterior}}　　内饰颜色：{{interior}}
+选装配置：{{options}}
+
+第二条　价款
+价格明细：
+{{price_lines}}
+标价：{{marked_price}}
+合同总价：{{total}}（含上述全部项目，此外甲方不收取任何其他费用）
+
+第三条　定金及付款方式
+乙方于本合同签订时支付定金 {{deposit}}，余款 {{balance}} 于交车前付清。
+付款方式：{{payment_method}}。以贷款方式付款的，贷款未获批准的，双方可协商变更付款方式或依本合同第八条解除合同。
+
+第四条　交付
+交车日期：{{delivery_date}}　　交车地点：{{delivery_place}}
+甲方交车前完成车辆交付前检查（PDI），乙方当场验收。
+
+第五条　随车文件
+甲方交车时向乙方交付：{{documents}}。
+
+第六条　质量保证
+{{warranty}}
+
+第七条　违约责任
+甲方逾期交车的，每逾期一日按合同总价的万分之五向乙方支付违约金；逾期超过三十日的，乙方有权解除合同，甲方双倍返还定金。
+乙方逾期付款或提车的，每逾期一日按未付款项的万分之五向甲方支付违约金；逾期超过三十日的，甲方有权解除合同，定金不予退还。
+
+第八条　合同的解除
+本合同签订后，乙方单方解除合同的，定金不予退还；因甲方原因或车辆存在质量问题解除合同的，甲方全额退还乙方已付款项；贷款申请未获批准而解除合同的，甲方全额退还定金。
+合同解除须经甲方销售经理确认，定金处理结果书面记录。
+
+第九条　其他
+本合同经双方签字（盖章）后生效；对本合同的任何变更均以书面补充协议（合同修订）形式作出，经双方签字后生效。
+{{amendment}}
+"""
+
+DOCUMENTS = {
+    Origin.DOMESTIC: "机动车整车出厂合格证、车辆一致性证书、三包凭证、产品使用说明书、保养手册、机动车销售统一发票",
+    Origin.IMPORTED: "货物进口证明书、进口机动车辆随车检验单、车辆一致性证书、三包凭证、产品使用说明书、保养手册、"
+    "机动车销售统一发票",
+}
+
+WARRANTY = (
+    "整车质量保证期为自开具购车发票之日起3年或行驶里程60,000公里（以先到者为准）；"
+    "三包有效期为自开具购车发票之日起2年或行驶里程50,000公里（以先到者为准），"
+    "按《家用汽车产品修理更换退货责任规定》执行。"
+)
+
+
+def placeholders_in(body: str) -> list[str]:
+    """The placeholder names a text uses, in order of appearance, without repeats."""
+    return list(dict.fromkeys(PLACEHOLDER.findall(body)))
+
+
+def unknown_placeholders(body: str) -> list[str]:
+    return [name for name in placeholders_in(body) if name not in PLACEHOLDERS]
+
+
+def render(body: str, values: dict[str, str], *, blank: str = "＿＿＿＿") -> str:
+    """The text with every placeholder replaced; a value not known yet shows as a blank line to fill."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1)) or blank, body)
+
+
+def _local_mobile(mobile: str) -> str:
+    """A Chinese mobile as written on paper (13800138000), other numbers as stored."""
+    return mobile[3:] if mobile and mobile.startswith("+86") else (mobile or "")
+
+
+def _money(value: Decimal | None) -> str:
+    return yuan(value) if value is not None else ""
+
+
+def values_for(order, *, contract=None, changes: dict | None = None, today=None) -> dict[str, str]:
+    """The placeholder values of an order (and its contract), in Chinese."""
+    from .choices import PaymentMethod
+
+    changes = changes or {}
+    store = order.store
+    with translation.override("zh-hans"):
+        lines = []
+        for line in order.price_lines or []:
+            if line.get("kind") == "total":
+                continue
+            amount = "—" if line.get("kind") == "gift" else _money(Decimal(str(line.get("amount", "0"))))
+            text = line_text(line.get("kind", ""), line.get("code", ""), line.get("label", ""))
+            lines.append(f"  {text}：{amount}")
+        options = "、".join(o.get("label", "") for o in order.options or []) or "无"
+        vehicle = order.stock_vehicle
+        origin = order.trim.origin if order.trim_id else Origin.DOMESTIC
+        payment_method = changes.get("payment_method", order.payment_method)
+        deposit = Decimal(str(changes.get("deposit_amount", order.deposit_amount)))
+        delivery_on = changes.get("planned_delivery_on", order.planned_delivery_on)
+        if delivery_on is not None and not isinstance(delivery_on, str):
+            delivery_on = delivery_on.isoformat()
+        amendment = ""
+        if contract is not None and contract.amends_id:
+            amendment = (
+                f"本合同为原合同（编号 {contract.amends.number}）的修订（第{contract.version}版），"
+                f"修订原因：{contract.amendment_reason}。除本修订所列变更外，原合同其他条款不变。"
+            )
+        values = {
+            "contract_number": contract.number if contract is not None else "",
+            "order_number": order.number,
+            "sign_date": (today or timezone.localtime(timezone.now(), store.tz).date()).isoformat(),
+            "store_name": store.name,
+            "store_address": store.address,
+            "store_phone": store.phone,
+            "customer_name": order.customer.name,
+            "customer_mobile": _local_mobile(order.customer.mobile),
+            "consultant": str(order.consultant),
+            "vehicle": str(order.trim) if order.trim_id else "",
+            "vin": vehicle.vin
+            if vehicle is not None
+            else (f"订车 {order.factory_order_ref}" if order.factory_order_ref else ""),
+            "exterior": order.exterior.name if order.exterior_id else "",
+            "interior": order.interior.name if order.interior_id else "标准内饰",
+            "options": options,
+            "price_lines": "\n".join(lines),
+            "marked_price": _money(order.marked_price_amount),
+            "total": _money(order.total),
+            "deposit": _money(deposit),
+            "balance": _money(max(order.total - deposit, Decimal("0"))),
+            "payment_method": str(PaymentMethod(payment_method).label) if payment_method else "",
+            "delivery_date": delivery_on or "",
+            "delivery_place": changes.get("delivery_place", order.delivery_place),
+            "documents": DOCUMENTS.get(origin, DOCUMENTS[Origin.DOMESTIC]),
+            "warranty": WARRANTY,
+            "amendment": amendment,
+        }
+    return values
