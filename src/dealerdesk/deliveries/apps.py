@@ -6,3 +6,12 @@ class DeliveriesConfig(AppConfig):
     name = "dealerdesk.deliveries"
     label = "deliveries"
     verbose_name = _("Deliveries")
+
+    def ready(self) -> None:
+        from dealerdesk.customers.merge import register_customer_relation
+
+        from . import actions, duties  # noqa: F401  register audit labels and periodic duties
+        from .models import Delivery, WarrantyClock
+
+        register_customer_relation(Delivery)
+        register_customer_relation(WarrantyClock)

@@ -1,0 +1,25 @@
+"""Human labels of the deliveries app's audit actions."""
+
+from django.utils.translation import gettext_lazy as _
+
+from dealerdesk.core.audit import register_action_labels
+
+register_action_labels(
+    {
+        "delivery.scheduled": _("Delivery appointment booked"),
+        "delivery.rescheduled": _("Delivery appointment moved"),
+        "delivery.reminded": _("Delivery reminder sent"),
+        "delivery.origin_set": _("Vehicle origin set for the document pack"),
+        "delivery.pdi_checked": _("PDI item checked"),
+        "delivery.document_received": _("Delivery document received"),
+        "delivery.document_holder_recorded": _("Holder of a delivery document recorded"),
+        "delivery.prepared": _("Car prepared for delivery"),
+        "delivery.gift_set": _("Delivery gift changed"),
+        "delivery.handover_recorded": _("Handover explained, odometer recorded"),
+        "delivery.handed_over": _("Car handed over (confirmation signed)"),
+        "delivery_settings.updated": _("Delivery settings changed"),
+        "gift.created": _("Gift added"),
+        "gift.restocked": _("Gift stock changed"),
+        "gift_rule.created": _("Gift rule added"),
+    }
+)

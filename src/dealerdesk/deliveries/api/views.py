@@ -1,0 +1,338 @@
+"""Deliveries and gifts over the API. Reads start from the selectors (not visible → 404); every write is one
+service call with a parsed input; refused moves answer 409 with `code` and `detail` (and `missing` for prepare)."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from dealerdesk.catalog.models import Trim
+from dealerdesk.core.pagination import KeysetPagination
+from dealerdesk.offers.models import Promotion
+
+from .. import selectors, services
+from ..models import Delivery, DeliveryGift, GiftItem
+from . import serializers as s
+
+ERRORS = {
+    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
+    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
+    404: OpenApiResponse(description="not found or not visible to the caller"),
+    409: OpenApiResponse(description="not allowed in the current status (`code` + `detail`)"),
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+class _AlwaysFirstRenderer(DefaultContentNegotiation):
+    """The PDF answer is built by hand; errors still come back as JSON whatever the Accept header says."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List deliveries", responses={200: s.DeliverySerializer(many=True)}),
+    retrieve=extend_schema(summary="One delivery", responses={200: s.DeliverySerializer, 404: ERRORS[404]}),
+)
+@extend_schema(tags=["deliveries"])
+class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Deliveries (交车): the store's for clerks and managers, a consultant's own. Filters: `status`, `store`."""
+
+    serializer_class = s.DeliverySerializer
+    pagination_class = KeysetPagination
+    queryset = Delivery.objects.none()
+
+    def get_queryset(self) -> QuerySet[Delivery]:
+        qs = (
+            selectors.delivery_visible_to(self.request.user)
+            .prefetch_related(
+                "pdi_checks__checked_by",
+                "documents__received_by",
+                Prefetch("gifts", queryset=DeliveryGift.objects.select_related("gift")),
+            )
+            .select_related("consultant_signed_by")
+        )
+        if self.action == "list":
+            params = self.request.query_params
+            if params.get("status"):
+                qs = qs.filter(status=params["status"])
+            if params.get("store", "").isdigit():
+                qs = qs.filter(store_id=int(params["store"]))
+        return qs
+
+    def _answer(self, delivery: Delivery, code: int = status.HTTP_200_OK, serializer=s.DeliverySerializer, **extra):
+        fresh = self.get_queryset().get(pk=delivery.pk)
+        for key, value in extra.items():
+            setattr(fresh, key, value)
+        return Response(serializer(fresh).data, status=code)
+
+    @extend_schema(
+        summary="Book a handover (schedule)",
+        description="Refused with the order's blocker (409 `order_not_ready`) unless it is signed and paid or the "
+        "loan is approved; a bay already booked at that time answers 409 `bay_taken`. Builds the PDI checklist and "
+        "the document pack (origin from the VIN's WMI unless `origin` is given) and applies the gift rules.",
+        request=s.ScheduleSerializer,
+        responses={201: s.DeliverySerializer, **_errors(400, 403, 409)},
+    )
+    def create(self, request: Request) -> Response:
+        data = s.ScheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        order = selectors.order_schedulable_by(request.user).filter(pk=v["order"]).first()
+        if order is None:
+            raise ValidationError({"order": [_("There is no such order, or you may not see it.")]})
+        delivery = services.delivery_schedule(
+            actor=request.user,
+            order=order,
+            scheduled_at=v["scheduled_at"],
+            bay=v["bay"],
+            origin=v.get("origin") or None,
+            origin_note=v.get("origin_note", ""),
+        )
+        return self._answer(delivery, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Move the appointment",
+        request=s.RescheduleSerializer,
+        responses={200: s.DeliverySerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def schedule(self, request: Request, pk: str) -> Response:
+        delivery = self.get_object()
+        data = s.RescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._answer(services.delivery_reschedule(actor=request.user, delivery=delivery, **data.validated_data))
+
+    @extend_schema(
+        summary="Override the vehicle's origin (the document pack follows)",
+        request=s.OriginSerializer,
+        responses={200: s.DeliverySerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def origin(self, request: Request, pk: str) -> Response:
+        delivery = self.get_object()
+        data = s.OriginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._answer(services.delivery_set_origin(actor=request.user, delivery=delivery, **data.validated_data))
+
+    @extend_schema(
+        summary="Record one PDI item (passed, or failed with a note)",
+        request=s.PdiInputSerializer,
+        responses={200: s.DeliverySerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def pdi(self, request: Request, pk: str) -> Response:
+        delivery = self.get_object()
+        data = s.PdiInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        services.pdi_check(
+            actor=request.user, delivery=delivery, code=v["item"], passed=v["passed"], note=v.get("note", "")
+        )
+        return self._answer(delivery)
+
+    @extend_schema(
+        summary="Receive a document of the pack, or record who holds it",
+        description="A document marked received twice answers 409 `document_already_received`.",
+        request=s.DocumentInputSerializer,
+        responses={200: s.DeliverySerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def documents(self, request: Request, pk: str) -> Response:
+        delivery = self.get_object()
+        data = s.DocumentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        if v["action"] == "holder":
+            services.document_record_holder(
+                actor=request.user,
+                delivery=delivery,
+                kind=v["kind"],
+                holder=v.get("holder", ""),
+                holder_name=v.get("holder_name", ""),
+                promised_on=v.get("promised_on"),
+            )
+        elif v["action"] == "receive":
+            services.document_receive(
+                actor=request.user,
+                delivery=delivery,
+                kind=v["kind"],
+                quantity=v.get("quantity"),
+                invoice_number=v.get("invoice_number", ""),
+                invoice_date=v.get("invoice_date"),
+                note=v.get("note", ""),
+            )
+        else:
+            raise ValidationError({"action": [_("Choose receive or holder.")]})
+        return self._answer(delivery)
+
+    @extend_schema(
+        summary="Mark the car prepared (PDI passed, pack complete)",
+        description="Refused with 409 `not_prepared` and a `missing` list otherwise.",
+        request=None,
+        responses={200: s.DeliverySerializer, **_errors(403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def prepare(self, request: Request, pk: str) -> Response:
+        return self._answer(services.delivery_mark_prepared(actor=request.user, delivery=self.get_object()))
+
+    @extend_schema(
+        summary="Give a gift on this delivery (quantity 0 takes it back)",
+        request=s.GiftChoiceSerializer,
+        responses={200: s.DeliverySerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def gifts(self, request: Request, pk: str) -> Response:
+        delivery = self.get_object()
+        data = s.GiftChoiceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        gift = GiftItem.objects.filter(pk=data.validated_data["gift"], store_id=delivery.store_id).first()
+        if gift is None:
+            raise ValidationError({"gift": [_("Choose one of this store's gifts.")]})
+        services.delivery_gift_set(
+            actor=request.user, delivery=delivery, gift=gift, quantity=data.validated_data["quantity"]
+        )
+        return self._answer(delivery)
+
+    @extend_schema(
+        summary="Record the handover: explanation checklist and odometer",
+        description="An odometer above the store's limit (default 50 km) is a warning, not a refusal.",
+        request=s.HandoverInputSerializer,
+        responses={200: s.HandoverAnswerSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def handover(self, request: Request, pk: str) -> Response:
+        delivery = self.get_object()
+        data = s.HandoverInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        delivery, warnings = services.delivery_record_handover(
+            actor=request.user, delivery=delivery, **data.validated_data
+        )
+        return self._answer(delivery, serializer=s.HandoverAnswerSerializer, warnings=warnings)
+
+    @extend_schema(
+        summary="Both sides sign: the car is handed over",
+        description="Generates the confirmation PDF (SHA-256 stored), takes the gifts from stock, delivers the order "
+        "and the vehicle, starts the warranty clocks, makes the customer an owner and plans the follow-up calls.",
+        request=s.ConfirmInputSerializer,
+        responses={200: s.DeliverySerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def confirm(self, request: Request, pk: str) -> Response:
+        delivery = self.get_object()
+        data = s.ConfirmInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        services.delivery_confirm(
+            actor=request.user, delivery=delivery, customer_name=v["customer_name"], signature=v.get("signature")
+        )
+        return self._answer(delivery)
+
+    @extend_schema(
+        summary="The signed delivery confirmation (交车确认单) as PDF",
+        operation_id="v1_deliveries_confirmation_pdf",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: ERRORS[404]},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="confirmation.pdf",
+        filter_backends=[],
+        pagination_class=None,
+        content_negotiation_class=_AlwaysFirstRenderer,
+    )
+    def confirmation_pdf(self, request: Request, pk: str) -> HttpResponse:
+        row = (
+            selectors.delivery_visible_to(request.user)
+            .filter(pk=pk)
+            .values_list("number", "confirmation_sha256", "confirmation_pdf")
+            .first()
+        )
+        if row is None or not row[1]:
+            raise Http404
+        number, sha256, content = row
+        response = HttpResponse(bytes(content), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="delivery-{number}.pdf"'
+        response["X-Content-SHA256"] = sha256
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List gift items with stock", responses={200: s.GiftSerializer(many=True)}),
+    retrieve=extend_schema(summary="One gift item", responses={200: s.GiftSerializer, 404: ERRORS[404]}),
+)
+@extend_schema(tags=["gifts"])
+class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Gift items of the caller's stores with their stock; store administrators and clerks manage them."""
+
+    serializer_class = s.GiftSerializer
+    pagination_class = KeysetPagination
+    queryset = GiftItem.objects.none()
+
+    def get_queryset(self) -> QuerySet[GiftItem]:
+        qs = selectors.gift_visible_to(self.request.user)
+        store = self.request.query_params.get("store", "")
+        if self.action == "list" and store.isdigit():
+            qs = qs.filter(store_id=int(store))
+        return qs
+
+    @extend_schema(
+        summary="Add a gift item",
+        request=s.GiftCreateSerializer,
+        responses={201: s.GiftSerializer, **_errors(400, 403)},
+    )
+    def create(self, request: Request) -> Response:
+        data = s.GiftCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        store = next((st for st in selectors.gift_stores(request.user) if st.pk == v.pop("store")), None)
+        if store is None:
+            raise ValidationError({"store": [_("You do not work in this store.")]})
+        gift = services.gift_create(actor=request.user, store=store, **v)
+        return Response(s.GiftSerializer(gift).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Add to stock (or write off, with a reason)",
+        request=s.RestockSerializer,
+        responses={200: s.GiftSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def restock(self, request: Request, pk: str) -> Response:
+        gift = self.get_object()
+        data = s.RestockSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        gift = services.gift_restock(actor=request.user, gift=gift, **data.validated_data)
+        return Response(s.GiftSerializer(gift).data)
+
+    @extend_schema(
+        summary="Add a gift rule (by trim, promotion or order value)",
+        request=s.GiftRuleInputSerializer,
+        responses={201: s.GiftRuleSerializer, **_errors(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def rules(self, request: Request, pk: str) -> Response:
+        gift = self.get_object()
+        data = s.GiftRuleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        if v.get("trim") is not None:
+            v["trim"] = Trim.objects.filter(pk=v["trim"]).first()
+            if v["trim"] is None:
+                raise ValidationError({"trim": [_("There is no such trim.")]})
+        if v.get("promotion") is not None:
+            v["promotion"] = Promotion.objects.filter(pk=v["promotion"]).first()
+            if v["promotion"] is None:
+                raise ValidationError({"promotion": [_("There is no such promotion.")]})
+        rule = services.gift_rule_create(actor=request.user, gift=gift, **v)
+        return Response(s.GiftRuleSerializer(rule).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,456 @@
+"""Delivery pages: the store's week calendar with booking, one delivery (PDI, document pack, gifts, handover,
+signatures, PDF) and the gift stock list.
+
+Reads go through selectors (not visible → 404), writes through services; a ValidationError re-renders the page with
+the messages under the fields (400); a refused move is shown as a message (409/403).
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dealerdesk.accounts.permissions import user_can
+from dealerdesk.accounts.selectors import store_visible_to
+from dealerdesk.catalog.choices import CertificateHolder, Origin
+from dealerdesk.catalog.models import Trim
+from dealerdesk.core.errors import DomainError
+from dealerdesk.core.pagination import keyset_page
+
+from . import selectors, services
+from .choices import DocumentKind, ExplanationItem, FollowUpRole
+from .models import Delivery, GiftItem, GiftRule
+
+GIFT_PAGE = 50
+
+
+def _errors_of(exc: ValidationError) -> dict:
+    """Messages by field; errors of no field under "all" (templates cannot read "__all__")."""
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"all": exc.messages}
+    return {("all" if k == "__all__" else k): v for k, v in errors.items()}
+
+
+def _int(value, default=None):
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def _local_datetime(store, day: str, time: str):
+    """A date and a time typed in the store's time zone, or None."""
+    d = parse_date(day or "")
+    try:
+        t = datetime.time.fromisoformat((time or "").strip())
+    except ValueError:
+        t = None
+    if d is None or t is None:
+        return None
+    return datetime.datetime.combine(d, t, tzinfo=store.tz)
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def _calendar_store(request: HttpRequest):
+    stores = selectors.delivery_stores(request.user)
+    if not stores:
+        raise PermissionDenied
+    wanted = request.GET.get("store") or request.POST.get("store") or ""
+    return next((s for s in stores if s.code == wanted or str(s.pk) == wanted), stores[0]), stores
+
+
+def _calendar_context(request: HttpRequest, store, stores, monday: datetime.date, **extra) -> dict:
+    config = selectors.settings_of(store.pk)
+    return {
+        "store": store,
+        "stores": stores,
+        "monday": monday,
+        "previous_week": monday - datetime.timedelta(days=7),
+        "next_week": monday + datetime.timedelta(days=7),
+        "today": timezone.localtime(timezone.now(), store.tz).date(),
+        "bays": config.bays,
+        "ready_orders": selectors.orders_ready_to_schedule(request.user, store),
+        "manages_store": user_can(request.user, "store.manage", store),
+        "errors": {},
+        "form": {},
+        **selectors.delivery_calendar(request.user, store, monday),
+        **extra,
+    }
+
+
+@login_required
+def delivery_calendar(request: HttpRequest) -> HttpResponse:
+    """The store's delivery appointments of one week, and the signed orders waiting for one."""
+    store, stores = _calendar_store(request)
+    day = parse_date(request.GET.get("week", "")) or timezone.localtime(timezone.now(), store.tz).date()
+    monday = selectors.week_start(day)
+    return render(request, "deliveries/calendar.html", _calendar_context(request, store, stores, monday))
+
+
+@login_required
+@require_POST
+def delivery_book(request: HttpRequest) -> HttpResponse:
+    """Book a handover from the calendar: order, date, time and bay."""
+    store, stores = _calendar_store(request)
+    form = {k: request.POST.get(k, "") for k in ("order", "day", "time", "bay")}
+    order = selectors.order_schedulable_by(request.user).filter(pk=_int(form["order"], 0), store=store).first()
+    errors: dict = {}
+    if order is None:
+        errors["order"] = [_("Choose the order to deliver.")]
+    when = _local_datetime(store, form["day"], form["time"])
+    if when is None:
+        errors["scheduled_at"] = [_("Enter the date and time of the handover.")]
+    monday = selectors.week_start(parse_date(form["day"] or "") or timezone.localdate())
+    if not errors:
+        try:
+            delivery = services.delivery_schedule(actor=request.user, order=order, scheduled_at=when, bay=form["bay"])
+        except ValidationError as exc:
+            errors = _errors_of(exc)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            errors = {exc.field or "all": [exc.message]}
+        else:
+            messages.success(request, _("The handover is booked and the customer has been sent a confirmation."))
+            return redirect("delivery_detail", pk=delivery.pk)
+    context = _calendar_context(request, store, stores, monday, errors=errors, form=form)
+    return render(request, "deliveries/calendar.html", context, status=400)
+
+
+# ---------------------------------------------------------------- one delivery
+
+
+def _detail_or_404(user, pk: int) -> dict:
+    try:
+        return selectors.delivery_detail(user, pk)
+    except Delivery.DoesNotExist:
+        raise Http404 from None
+
+
+def _render_detail(request: HttpRequest, pk: int, *, errors=None, form=None, status=200, warnings=()) -> HttpResponse:
+    context = _detail_or_404(request.user, pk)
+    delivery = context["delivery"]
+    context.update(
+        {
+            "errors": errors or {},
+            "form": form or {},
+            "warnings": list(warnings),
+            "explanation_items": [(v, label, v in delivery.explained) for v, label in ExplanationItem.choices],
+            "holders": CertificateHolder.choices,
+            "origins": Origin.choices,
+            "keys_kind": DocumentKind.KEYS,
+            "invoice_kind": DocumentKind.SALES_INVOICE,
+            "local_start": timezone.localtime(delivery.scheduled_at, delivery.store.tz),
+            "may_confirm_here": context["may_confirm"] and services.may_confirm(request.user, delivery),
+        }
+    )
+    return render(request, "deliveries/detail.html", context, status=status)
+
+
+@login_required
+def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One delivery: appointment, PDI checklist, document pack, gifts, handover, signatures and the PDF."""
+    return _render_detail(request, pk)
+
+
+def _act(request: HttpRequest, pk: int, do, success: str, form=None) -> HttpResponse:
+    """Run one service call for the delivery; errors re-render the page, success redirects back to it."""
+    context = _detail_or_404(request.user, pk)
+    delivery = context["delivery"]
+    try:
+        result = do(delivery)
+    except ValidationError as exc:
+        return _render_detail(request, pk, errors=_errors_of(exc), form=form, status=400)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _render_detail(request, pk, form=form, status=exc.status)
+    messages.success(request, success)
+    warnings = result[1] if isinstance(result, tuple) else ()
+    for warning in warnings:
+        messages.warning(request, warning)
+    return redirect("delivery_detail", pk=delivery.pk)
+
+
+@login_required
+@require_POST
+def delivery_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    form = {k: request.POST.get(k, "") for k in ("day", "time", "bay")}
+
+    def do(delivery):
+        when = _local_datetime(delivery.store, form["day"], form["time"])
+        if when is None:
+            raise ValidationError({"scheduled_at": [_("Enter the date and time of the handover.")]})
+        return services.delivery_reschedule(actor=request.user, delivery=delivery, scheduled_at=when, bay=form["bay"])
+
+    return _act(request, pk, do, _("The appointment is moved and the customer informed."), form)
+
+
+@login_required
+@require_POST
+def delivery_pdi(request: HttpRequest, pk: int) -> HttpResponse:
+    code = request.POST.get("item", "")
+    passed = request.POST.get("result") == "passed"
+    note = request.POST.get("note", "")
+    return _act(
+        request,
+        pk,
+        lambda d: services.pdi_check(actor=request.user, delivery=d, code=code, passed=passed, note=note),
+        _("PDI item recorded."),
+        {"pdi_item": code, "note": note},
+    )
+
+
+@login_required
+@require_POST
+def delivery_document(request: HttpRequest, pk: int) -> HttpResponse:
+    p = request.POST
+    kind = p.get("kind", "")
+    form = {
+        "doc_kind": kind,
+        **{k: p.get(k, "") for k in ("quantity", "invoice_number", "invoice_date", "holder_name")},
+    }
+
+    def do(delivery):
+        if p.get("action") == "holder":
+            return services.document_record_holder(
+                actor=request.user,
+                delivery=delivery,
+                kind=kind,
+                holder=p.get("holder", ""),
+                holder_name=p.get("holder_name", ""),
+                promised_on=parse_date(p.get("promised_on", "") or ""),
+            )
+        return services.document_receive(
+            actor=request.user,
+            delivery=delivery,
+            kind=kind,
+            quantity=_int(p.get("quantity")),
+            invoice_number=p.get("invoice_number", ""),
+            invoice_date=parse_date(p.get("invoice_date", "") or ""),
+        )
+
+    return _act(request, pk, do, _("Document recorded."), form)
+
+
+@login_required
+@require_POST
+def delivery_origin(request: HttpRequest, pk: int) -> HttpResponse:
+    origin, note = request.POST.get("origin", ""), request.POST.get("origin_note", "")
+    return _act(
+        request,
+        pk,
+        lambda d: services.delivery_set_origin(actor=request.user, delivery=d, origin=origin, note=note),
+        _("Origin changed; the document pack follows."),
+        {"origin_note": note},
+    )
+
+
+@login_required
+@require_POST
+def delivery_prepare(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda d: services.delivery_mark_prepared(actor=request.user, delivery=d),
+        _("The car is prepared for the handover."),
+    )
+
+
+@login_required
+@require_POST
+def delivery_gift(request: HttpRequest, pk: int) -> HttpResponse:
+    gift_id, quantity = _int(request.POST.get("gift"), 0), _int(request.POST.get("quantity"), -1)
+
+    def do(delivery):
+        gift = GiftItem.objects.filter(pk=gift_id, store_id=delivery.store_id).first()
+        if gift is None:
+            raise ValidationError({"gift": [_("Choose one of this store's gifts.")]})
+        return services.delivery_gift_set(actor=request.user, delivery=delivery, gift=gift, quantity=quantity)
+
+    return _act(request, pk, do, _("Gifts updated."))
+
+
+@login_required
+@require_POST
+def delivery_handover(request: HttpRequest, pk: int) -> HttpResponse:
+    explained = request.POST.getlist("explained")
+    odometer, note = request.POST.get("odometer_km", ""), request.POST.get("handover_note", "")
+    return _act(
+        request,
+        pk,
+        lambda d: services.delivery_record_handover(
+            actor=request.user, delivery=d, explained=explained, odometer_km=odometer, note=note
+        ),
+        _("Handover recorded."),
+        {"odometer_km": odometer, "handover_note": note},
+    )
+
+
+@login_required
+@require_POST
+def delivery_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    name, signature = request.POST.get("customer_name", ""), request.POST.get("signature", "")
+    return _act(
+        request,
+        pk,
+        lambda d: services.delivery_confirm(actor=request.user, delivery=d, customer_name=name, signature=signature),
+        _("Both sides signed: the car is handed over. Congratulations!"),
+        {"customer_name": name},
+    )
+
+
+@login_required
+def delivery_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signed confirmation PDF as stored at signing."""
+    row = (
+        selectors.delivery_visible_to(request.user)
+        .filter(pk=pk)
+        .values_list("number", "confirmation_sha256", "confirmation_pdf")
+        .first()
+    )
+    if row is None or not row[1]:
+        raise Http404
+    response = HttpResponse(bytes(row[2]), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="delivery-{row[0]}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# ---------------------------------------------------------------- gifts
+
+
+def _gift_context(request: HttpRequest, **extra) -> dict:
+    user = request.user
+    stores = selectors.gift_stores(user)
+    if not stores:
+        raise PermissionDenied
+    page = keyset_page(selectors.gift_visible_to(user), cursor=request.GET.get("after"), size=GIFT_PAGE)
+    manages = [s for s in stores if user_can(user, "store.manage", s) or user_can(user, "paperwork.manage", s)]
+    return {
+        "page": page,
+        "manage_stores": manages,
+        "rule_stores": {s.pk for s in stores if user_can(user, "store.manage", s)},
+        "rules": list(
+            GiftRule.objects.filter(store__in=stores, is_active=True).select_related(
+                "gift", "trim__series__brand", "promotion"
+            )[:200]
+        ),
+        "trims": list(Trim.objects.filter(is_active=True).select_related("series__brand")[:200])
+        if any(user_can(user, "store.manage", s) for s in stores)
+        else [],
+        "errors": {},
+        "form": {},
+        **extra,
+    }
+
+
+@login_required
+def gift_list(request: HttpRequest) -> HttpResponse:
+    """Gift items with their stock, the gift rules, and forms to add and restock (administrators and clerks)."""
+    return render(request, "deliveries/gift_list.html", _gift_context(request))
+
+
+@login_required
+@require_POST
+def gift_action(request: HttpRequest) -> HttpResponse:
+    """Add a gift, change its stock, or add a rule."""
+    p = request.POST
+    what = p.get("action", "")
+    stores = {s.pk: s for s in selectors.gift_stores(request.user)}
+    try:
+        if what == "create":
+            store = stores.get(_int(p.get("store"), 0))
+            if store is None:
+                raise ValidationError({"store": [_("Choose a store.")]})
+            services.gift_create(
+                actor=request.user,
+                store=store,
+                name=p.get("name", ""),
+                unit_value=p.get("unit_value", ""),
+                stock=_int(p.get("stock"), -1),
+            )
+            messages.success(request, _("Gift added."))
+        elif what in ("restock", "rule"):
+            gift = selectors.gift_visible_to(request.user).filter(pk=_int(p.get("gift"), 0)).first()
+            if gift is None:
+                raise Http404
+            if what == "restock":
+                services.gift_restock(
+                    actor=request.user, gift=gift, change=_int(p.get("change"), 0), reason=p.get("reason", "")
+                )
+                messages.success(request, _("Stock updated."))
+            else:
+                trim = Trim.objects.filter(pk=_int(p.get("trim"), 0)).first()
+                services.gift_rule_create(
+                    actor=request.user,
+                    gift=gift,
+                    quantity=_int(p.get("quantity"), 0),
+                    trim=trim,
+                    min_order_total=p.get("min_order_total", ""),
+                )
+                messages.success(request, _("Gift rule added."))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        context = _gift_context(request, errors=_errors_of(exc), form={**p.dict(), "action": what})
+        return render(request, "deliveries/gift_list.html", context, status=400)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return render(request, "deliveries/gift_list.html", _gift_context(request), status=exc.status)
+    return redirect("gift_list")
+
+
+# ---------------------------------------------------------------- store settings
+
+
+def _settings_context(store, config, **extra) -> dict:
+    pdi = [(i["code"], i.get("label", ""), selectors.DEFAULT_PDI_LABELS.get(i["code"], "")) for i in config.pdi_items]
+    return {
+        "store": store,
+        "config": config,
+        "bays_text": "\n".join(config.bays),
+        "pdi_rows": pdi + [("", "", "")] * 3,
+        "followup_rows": [(f["day"], f["role"]) for f in config.followups] + [("", "")] * 2,
+        "roles": FollowUpRole.choices,
+        "errors": {},
+        **extra,
+    }
+
+
+@login_required
+def delivery_settings(request: HttpRequest, store_code: str) -> HttpResponse:
+    """A store administrator's delivery rules: bays, appointment length, PDI checklist, follow-up plan."""
+    store = next((s for s in store_visible_to(request.user) if s.code == store_code), None)
+    if store is None:
+        raise Http404
+    if not user_can(request.user, "store.manage", store):
+        raise PermissionDenied
+    config = selectors.settings_of(store.pk)
+    if request.method != "POST":
+        return render(request, "deliveries/settings.html", _settings_context(store, config))
+    p = request.POST
+    codes, labels = p.getlist("pdi_code"), p.getlist("pdi_label")
+    days, roles = p.getlist("followup_day"), p.getlist("followup_role")
+    try:
+        services.delivery_settings_update(
+            actor=request.user,
+            store=store,
+            bays=p.get("bays", "").splitlines(),
+            slot_minutes=_int(p.get("slot_minutes"), 0),
+            odometer_warning_km=_int(p.get("odometer_warning_km"), -1),
+            pdi_items=[{"code": c, "label": lb} for c, lb in zip(codes, labels, strict=False) if c.strip()],
+            followups=[{"day": d, "role": r} for d, r in zip(days, roles, strict=False) if d.strip()],
+        )
+    except ValidationError as exc:
+        return render(
+            request, "deliveries/settings.html", _settings_context(store, config, errors=_errors_of(exc)), status=400
+        )
+    messages.success(request, _("Delivery settings saved."))
+    return redirect("delivery_settings", store_code=store.code)
