@@ -352,3 +352,20 @@ def test_an_unowned_customer_goes_to_the_consultant_who_serves_them_once(store_a
     customer.refresh_from_db()
     assert customer.owner == first
     assert FollowUp.objects.get(customer=customer, status="open").assignee == first
+
+
+def test_a_follow_up_goes_to_the_named_caller_only_if_they_make_calls_in_the_store(
+    store_a, store_b, consultant, make_staff
+):
+    customer = create(consultant, store_a)
+    tomorrow = timezone.now() + timedelta(days=1)
+    care = make_staff("care_specialist", store_a)
+    # a care specialist of the store takes the call
+    planned = services.followup_schedule(actor=consultant, customer=customer, due_at=tomorrow, assignee=care)
+    assert planned.assignee_id == care.pk
+    # a clerk of the store or a care specialist of another store does not
+    for outsider in (make_staff("admin_clerk", store_a), make_staff("care_specialist", store_b)):
+        with pytest.raises(DomainError) as refused:
+            services.followup_schedule(actor=consultant, customer=customer, due_at=tomorrow, assignee=outsider)
+        assert refused.value.code == "invalid_assignee"
+    assert customer.follow_ups.filter(assignee_id=care.pk).count() == 1

@@ -425,6 +425,29 @@ def test_store_settings_change_the_checklist_bays_and_follow_up_plan(store_a, co
     ]
 
 
+def test_care_specialist_calls_reach_the_care_specialist_and_consultant_calls_the_consultant(
+    store_a, consultant, clerk, make_staff
+):
+    # given a store with a care specialist and the default plan (days 1, 3, 7, 30 with their roles)
+    care = make_staff("care_specialist", store_a)
+    delivery = booked(store_a, consultant)
+    pass_pdi(delivery, clerk)
+    receive_pack(delivery, clerk)
+    services.delivery_mark_prepared(actor=clerk, delivery=delivery)
+    services.delivery_record_handover(
+        actor=consultant, delivery=delivery, explained=list(ExplanationItem.values), odometer_km=1
+    )
+    # when the car is handed over
+    services.delivery_confirm(actor=consultant, delivery=delivery, customer_name=delivery.customer.name)
+    # then each planned call sits in the queue of the role responsible for it
+    planned = DeliveryFollowUp.objects.filter(delivery=delivery).select_related("follow_up")
+    assert planned.exists()
+    for row in planned:
+        expected = care.pk if row.role == "care_specialist" else delivery.customer.owner_id or consultant.pk
+        assert row.follow_up.assignee_id == expected, row.day
+    assert {row.role for row in planned} == {"consultant", "care_specialist"}
+
+
 # ---------------------------------------------------------------- gifts
 
 

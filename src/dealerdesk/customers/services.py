@@ -423,10 +423,29 @@ def followup_complete(
 
 @transaction.atomic
 def followup_schedule(
-    *, actor: User, customer: Customer, due_at: datetime, purpose: str = FollowUpPurpose.REGULAR, notes: str = ""
+    *,
+    actor: User,
+    customer: Customer,
+    due_at: datetime,
+    purpose: str = FollowUpPurpose.REGULAR,
+    notes: str = "",
+    assignee: User | None = None,
 ) -> FollowUp:
-    """Plan an extra follow-up. A marketing call needs the customer's marketing consent."""
+    """Plan an extra follow-up. A marketing call needs the customer's marketing consent.
+
+    The call goes to the customer's consultant unless `assignee` names someone of the store who makes such calls
+    (customer care, or staff who edit customers), e.g. the care specialist's post-delivery calls.
+    """
     _check_can_edit(actor, customer)
+    if assignee is not None and not (
+        user_can(assignee, "care.manage", customer) or user_can(assignee, "customers.edit", customer)
+    ):
+        raise DomainError(
+            _("%(name)s does not make follow-up calls in this store; choose someone who does.")
+            % {"name": str(assignee)},
+            code="invalid_assignee",
+            field="assignee",
+        )
     if purpose not in FollowUpPurpose.values:
         raise DomainError(_("Unknown follow-up purpose."), code="invalid_purpose", field="purpose")
     if (
@@ -445,7 +464,7 @@ def followup_schedule(
     follow_up = FollowUp.objects.create(
         store_id=customer.store_id,
         customer=customer,
-        assignee_id=customer.owner_id or actor.pk,
+        assignee_id=assignee.pk if assignee is not None else customer.owner_id or actor.pk,
         purpose=purpose,
         due_at=due_at,
         notes=notes,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from dealerdesk.accounts.models import Store, User
 from dealerdesk.accounts.permissions import user_can
+from dealerdesk.accounts.roles import Role
 from dealerdesk.catalog.choices import CertificateHolder, Origin, StockStatus
 from dealerdesk.catalog.models import StockVehicle
 from dealerdesk.catalog.services import stock_change_status
@@ -1107,11 +1108,30 @@ def delivery_confirm(*, actor: User, delivery: Delivery, customer_name: str, sig
     return delivery
 
 
+def _care_specialist_for(delivery: Delivery) -> User | None:
+    """The store's care specialist for this customer's calls: spread by customer over the active ones.
+
+    None when the store has none (the consultant then makes the call).
+    """
+    specialists = list(
+        User.objects.filter(
+            memberships__store_id=delivery.store_id,
+            memberships__role=Role.CARE_SPECIALIST,
+            memberships__is_active=True,
+            is_active=True,
+        )
+        .order_by("pk")
+        .distinct()
+    )
+    return specialists[delivery.customer_id % len(specialists)] if specialists else None
+
+
 def _plan_followups(actor: User, delivery: Delivery, customer, now: datetime.datetime) -> None:
     config = settings_for(delivery.store_id)
     tz = delivery.store.tz
     today = timezone.localtime(now, tz).date()
     rows = []
+    care = _care_specialist_for(delivery)
     for entry in config.followups:
         day, role = int(entry["day"]), entry["role"]
         due = datetime.datetime.combine(today + datetime.timedelta(days=day), datetime.time(FOLLOW_UP_HOUR), tzinfo=tz)
@@ -1121,7 +1141,12 @@ def _plan_followups(actor: User, delivery: Delivery, customer, now: datetime.dat
             "number": delivery.number,
         }
         follow_up = customer_services.followup_schedule(
-            actor=actor, customer=customer, due_at=due, purpose=FollowUpPurpose.POST_DELIVERY, notes=notes
+            actor=actor,
+            customer=customer,
+            due_at=due,
+            purpose=FollowUpPurpose.POST_DELIVERY,
+            notes=notes,
+            assignee=care if role == FollowUpRole.CARE_SPECIALIST else None,
         )
         rows.append(DeliveryFollowUp(delivery=delivery, day=day, role=role, follow_up=follow_up))
     DeliveryFollowUp.objects.bulk_create(rows)
