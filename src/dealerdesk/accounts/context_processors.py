@@ -17,7 +17,7 @@ NAVIGATION = [
     ("offer_list", _("Offers"), "receipt", "sales.sell"),
     ("testdrive_day", _("Test drives"), "speedometer2", "testdrives.book"),
     ("order_list", _("Orders"), "file-earmark-text", ("sales.sell", "payments.record")),
-    ("delivery_calendar", _("Deliveries"), "key", "paperwork.manage"),
+    ("delivery_calendar", _("Deliveries"), "key", ("paperwork.manage", "sales.sell")),
     ("registration_list", _("Registration"), "card-heading", "paperwork.manage"),
     ("customer_report", _("Customer report"), "bar-chart", "reports.view_store"),
 ]
@@ -28,7 +28,7 @@ MANAGEMENT = [
     ("demo_car_list", _("Demo cars"), "car-front-fill", "fleet.manage"),
     ("contract_template_list", _("Contract templates"), "file-ruled", "store.manage"),
     ("contract_archive", _("Contract archive"), "archive", "paperwork.manage"),
-    ("gift_list", _("Gifts"), "gift", "paperwork.manage"),
+    ("gift_list", _("Gifts"), "gift", ("paperwork.manage", "sales.approve_discount")),
     ("import_list", _("Imports"), "upload", "customers.import"),
     ("audit_list", _("Audit trail"), "journal-text", "store.view_audit"),
     ("outbox_list", _("Outbox"), "send", "store.view_outbox"),
