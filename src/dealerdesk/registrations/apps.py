@@ -6,3 +6,11 @@ class RegistrationsConfig(AppConfig):
     name = "dealerdesk.registrations"
     label = "registrations"
     verbose_name = _("Registration (上牌)")
+
+    def ready(self) -> None:
+        from dealerdesk.customers.merge import register_customer_relation
+
+        from . import actions, duties  # noqa: F401  register audit labels and periodic duties
+        from .models import Registration
+
+        register_customer_relation(Registration)

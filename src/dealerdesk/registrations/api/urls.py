@@ -1,3 +1,10 @@
 """API of the registrations app under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("registrations", views.RegistrationViewSet, basename="api-registration")
+
+urlpatterns = router.urls

@@ -1,0 +1,4 @@
+// The print button of the registration checklist (no inline handlers: the CSP forbids them).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
