@@ -6,3 +6,13 @@ class TestDrivesConfig(AppConfig):
     name = "dealerdesk.testdrives"
     label = "testdrives"
     verbose_name = _("Test drives")
+
+    def ready(self) -> None:
+        from dealerdesk.customers.merge import register_customer_relation
+
+        from . import actions, duties, outcomes  # noqa: F401  register audit labels and periodic duties
+        from .models import DriverLicence, TestDrive, TestDriveAgreement
+
+        for model in (TestDrive, DriverLicence, TestDriveAgreement):
+            register_customer_relation(model)
+        outcomes.register()  # the showroom's traffic report counts visits that ended with a test drive
