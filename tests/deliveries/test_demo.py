@@ -41,3 +41,14 @@ def test_demo_deliveries_cover_every_status_in_both_stores_and_load_once(demo_st
         assert lender_held.exists()
         assert GiftItem.objects.filter(store=store, stock=0).exists()
     assert demo.load() == 0
+
+
+def test_demo_orders_hold_their_vehicles_so_no_new_order_can_take_them(demo_stores):
+    from dealerdesk.catalog.models import StockVehicle
+    from dealerdesk.sales.choices import LIVE_ORDER_STATUSES
+
+    demo.load()
+    held = StockVehicle.objects.filter(orders__status__in=sorted(LIVE_ORDER_STATUSES)).distinct()
+    assert held.exists()
+    # a vehicle of a signed or delivered order is never offered as free stock
+    assert not held.filter(status="in_stock").exists(), list(held.filter(status="in_stock").values_list("vin"))

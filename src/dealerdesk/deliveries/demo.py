@@ -104,6 +104,8 @@ def _delivery(store, plan, days, hour, index, vehicle, customer, consultant, man
     if customer.owner_id is None:
         Customer.objects.filter(pk=customer.pk).update(owner=consultant)
         customer.owner_id = consultant.pk
+    # a signed order's vehicle is sold (as the sales app leaves it on signing), whoever holds the certificate
+    StockVehicle.objects.filter(pk=vehicle.pk).update(status=StockStatus.SOLD)
     if plan == "lender":
         StockVehicle.objects.filter(pk=vehicle.pk).update(certificate_holder=CertificateHolder.LENDER)
     total = (vehicle.trim.msrp - Decimal("5000.00")).quantize(Decimal("0.01"))

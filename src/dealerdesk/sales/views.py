@@ -31,6 +31,7 @@ from dealerdesk.offers.selectors import offer_list_for
 
 from . import contract_text, selectors, services
 from .choices import (
+    LIVE_ORDER_STATUSES,
     ORDER_MOVES,
     ContractStatus,
     DepositDecision,
@@ -122,6 +123,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
         StockVehicle.objects.filter(
             store_id=offer.store_id, trim_id=version.trim_id, status=StockStatus.IN_STOCK, is_demo=False
         )
+        .exclude(orders__status__in=sorted(LIVE_ORDER_STATUSES))
         .select_related("exterior", "interior")
         .order_by("arrived_on", "id")[:50]
     )
