@@ -428,14 +428,16 @@ def test_detail_runs_a_fixed_number_of_queries(store_a, consultant, django_asser
     ContactPoint.objects.bulk_create(
         ContactPoint(store=store_a, customer=customer, kind="wechat", value=f"wx{i}") for i in range(10)
     )
-    for i in range(40):
+    for i in range(70):
         audit_record(actor=consultant, action="customer.graded", target=customer, diff={"intent_grade": ["N", "A"]})
     client = client_for(consultant)
     # then the card stays within a fixed budget
     with django_assert_max_num_queries(15):
         response = client.get(reverse("customer_detail", args=[customer.pk]))
     assert response.status_code == 200
-    assert len(response.context["timeline"]) == 30
+    from dealerdesk.customers.views import TIMELINE_SIZE
+
+    assert len(response.context["timeline"]) == TIMELINE_SIZE == 60  # a whole sale, order to plate, fits
 
 
 # ---------------------------------------------------------------- forms on the card

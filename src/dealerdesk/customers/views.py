@@ -60,7 +60,7 @@ from .models import Consent, Customer, CustomerNote, FollowUp, LossRequest, Purc
 from .search import SearchTooBroad, search_customers
 
 LIST_SIZE = 50
-TIMELINE_SIZE = 30
+TIMELINE_SIZE = 60
 NOTES_SIZE = 30
 FOLLOW_UPS_SIZE = 20
 # Only these audit diff keys are shown in the timeline: the others may hold personal data (mobile, name).
