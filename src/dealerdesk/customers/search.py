@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
 
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.validators import to_halfwidth
@@ -78,6 +79,79 @@ def mobile_tokens(e164: str) -> set[str]:
     if not national:
         return set()
     return {_tok(TokenKind.MOBILE, national), _tok(TokenKind.MOBILE_TAIL, national[-4:])}
+
+
+# ---------------------------------------------------------------- bulk (imports)
+
+
+def new_customer_tokens(name: str, mobile: str) -> set[str]:
+    """`tokens_for` of a new customer (no vehicles yet), for bulk imports: the same tokens, computed faster.
+
+    The pinyin of a name is assembled from cached per-character readings whenever that is provably what pypinyin
+    would give for the whole name (see `_given_pinyin`); otherwise pypinyin converts the name as `name_tokens`
+    does.
+    """
+    return _fast_name_tokens(name) | mobile_tokens(mobile)
+
+
+@functools.lru_cache(maxsize=65536)
+def _fast_name_tokens(name: str) -> frozenset[str]:
+    """Exactly `name_tokens(name)`, with the surname's readings and the given name's pinyin cached piecewise."""
+    name = re.sub(r"\s+", "", name)
+    if not _CJK.search(name):
+        return name_tokens(name)
+    tokens: set[str] = set()
+    for i in range(len(name) - 1):
+        tokens.add(_tok(TokenKind.NAME, name[i:]))
+    if len(name) == 1:
+        tokens.add(_tok(TokenKind.NAME, name))
+    joined, given_initials = _given_spellings(name[1:])
+    for surname in _cached_surname_readings(name[0]):
+        tokens.add(_tok(TokenKind.PINYIN, surname + joined))
+        tokens.add(_tok(TokenKind.INITIALS, surname[0] + given_initials))
+    if joined:
+        tokens.add(_tok(TokenKind.PINYIN, joined))
+    return frozenset(tokens)
+
+
+@functools.lru_cache(maxsize=65536)
+def _given_spellings(given: str) -> tuple[str, str]:
+    """The given name's pinyin run together, and its initials."""
+    readings = _given_pinyin(given)
+    return "".join(readings), "".join(p[0] for p in readings if p)
+
+
+@functools.lru_cache(maxsize=8192)
+def _cached_surname_readings(char: str) -> tuple[str, ...]:
+    return tuple(_surname_readings(char))
+
+
+@functools.lru_cache(maxsize=65536)
+def _given_pinyin(given: str) -> tuple[str, ...]:
+    """`lazy_pinyin(given, errors="ignore")`, from per-character readings when that gives the same result.
+
+    pypinyin reads a run of Chinese characters phrase by phrase (its phrase dictionary) and every other character
+    on its own. When no part of the run of two or more characters is a phrase, and no character is a one-character
+    entry of the phrase dictionary, every character is read on its own, whatever the segmentation: the run's
+    pinyin is the characters' pinyin in order.
+    """
+    readings = [_char_pinyin(char) for char in given]
+    if None in readings or _has_phrase(given):
+        return tuple(lazy_pinyin(given, errors="ignore"))
+    return tuple(readings)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=65536)
+def _char_pinyin(char: str) -> str | None:
+    """The one reading pypinyin gives a character read on its own; None when it is not a plain Chinese character."""
+    if char in PHRASES_DICT or ord(char) not in PINYIN_DICT or not RE_HANS.match(char):
+        return None
+    readings = lazy_pinyin(char, errors="ignore")
+    return readings[0] if len(readings) == 1 and readings[0] else None
+
+
+def _has_phrase(text: str) -> bool:
+    return any(text[i:j] in PHRASES_DICT for i in range(len(text)) for j in range(i + 2, len(text) + 1))
 
 
 def plate_tokens(plate: str) -> set[str]:
