@@ -20,7 +20,9 @@ def main(args: list[str]) -> int:
     rebuild = "--rebuild" in args
     table: dict[str, str] = {}
     for name in (a for a in args if not a.startswith("--")):
-        table.update(json.loads(Path(name).read_text(encoding="utf-8")))
+        for msgid, value in json.loads(Path(name).read_text(encoding="utf-8")).items():
+            # Chinese has one plural form: a list of forms (for a plural msgid) gives its first
+            table[msgid] = value[0] if isinstance(value, list) else value
     po = polib.pofile(str(PO))
     missing = []
     for entry in po:

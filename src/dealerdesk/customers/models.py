@@ -45,7 +45,7 @@ class IntentGradePolicy(models.Model):
     label = models.CharField(_("label"), max_length=60)
     purchase_window = models.CharField(_("purchase window"), max_length=60, blank=True)
     follow_up_hours = models.PositiveIntegerField(_("follow up every (hours)"))
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
