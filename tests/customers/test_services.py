@@ -369,3 +369,24 @@ def test_a_follow_up_goes_to_the_named_caller_only_if_they_make_calls_in_the_sto
             services.followup_schedule(actor=consultant, customer=customer, due_at=tomorrow, assignee=outsider)
         assert refused.value.code == "invalid_assignee"
     assert customer.follow_ups.filter(assignee_id=care.pk).count() == 1
+
+
+def test_a_public_page_registers_a_lead_once_and_finds_a_known_mobile_even_as_an_extra_contact(store_a, consultant):
+    from dealerdesk.core.models import AuditEntry
+
+    # a new mobile becomes a lead with its first contact due, audited by the system
+    lead = services.customer_register_lead(store=store_a, name="林小雨", mobile="13912340001", source="website")
+    assert lead.stage == "lead" and lead.follow_ups.filter(purpose="first_contact").count() == 1
+    assert AuditEntry.objects.filter(action="customer.created", target_id=str(lead.pk), actor=None).exists()
+    # the same mobile again is the same customer
+    again = services.customer_register_lead(store=store_a, name="林小雨", mobile="139 1234 0001", source="website")
+    assert again.pk == lead.pk
+    # a mobile known as another customer's extra contact point finds that customer
+    known = create(consultant, store_a)
+    services.contact_point_add(actor=consultant, customer=known, kind="mobile", value="13912340002")
+    found = services.customer_register_lead(store=store_a, name="别名", mobile="13912340002", source="website")
+    assert found.pk == known.pk
+    # a bad mobile is refused with the field named, nothing written
+    with pytest.raises(ValidationError) as refused:
+        services.customer_register_lead(store=store_a, name="王", mobile="12345", source="website")
+    assert "mobile" in refused.value.message_dict

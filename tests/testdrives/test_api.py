@@ -83,7 +83,7 @@ def test_bad_input_answers_400_per_field(api, store_a, consultant, customer, car
         format="json",
     )
     assert response.status_code == 400
-    assert "past" in response.json()["start"][0]
+    assert "已过" in response.json()["start"][0]  # "the slot is in the past", in the user's language (Chinese)
     assert not TestDrive.objects.exists()
 
 

@@ -294,6 +294,40 @@ def customer_create(
 
 
 @transaction.atomic
+def customer_register_lead(
+    *, store: Store, name: str, mobile: str, source: str, now: datetime | None = None
+) -> Customer:
+    """The store's customer with this mobile, or a new lead registered by a public page (no staff actor).
+
+    Validated and deduplicated like `customer_create` (mobile, also as an extra contact point), indexed for search,
+    first contact due within 24 hours; the audit entry's actor is the system.
+    """
+    now = now or timezone.now()
+    data = clean_customer_fields({"name": name, "mobile": mobile})
+    data.pop("_birthday_from_id", None)
+    try:
+        _find_duplicate(store.pk, mobile=data["mobile"])
+    except DuplicateCustomer as duplicate:
+        return duplicate.existing
+    customer = Customer(store=store, stage=Stage.LEAD, source=source, created_at=now, **data)
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:  # a concurrent registration of the same mobile won
+        return Customer.objects.get(store=store, mobile=data["mobile"], merged_into__isnull=True)
+    ensure_grade_policies(store.pk)
+    reindex_customer(customer)
+    _schedule_follow_up(customer, actor=None, due_at=now + timedelta(hours=24), purpose=FollowUpPurpose.FIRST_CONTACT)
+    audit_record(
+        actor=None,
+        action="customer.created",
+        target=customer,
+        diff={"name": [None, customer.name], "source": [None, source]},
+    )
+    return customer
+
+
+@transaction.atomic
 def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Customer:
     """Change basic information; audited with a diff (the ID number is recorded only as changed)."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)

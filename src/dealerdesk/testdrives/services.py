@@ -1271,36 +1271,10 @@ def debrief_record(
 
 
 def _public_lead(store: Store, name: str, mobile: str, now: datetime) -> Customer:
-    """The customer of this mobile in the store, or a new lead registered by the booking page itself.
-
-    `customers.services.customer_create` needs a member of staff as actor; a booking from the public page has
-    none. The page registers the lead the way customer_create does (validated, deduplicated by mobile, indexed for
-    search, first contact due within 24 hours) with the system (None) as actor in the audit trail."""
-    from dealerdesk.customers.search import reindex_customer
-
-    data = customer_services.clean_customer_fields({"name": name, "mobile": mobile})
-    data.pop("_birthday_from_id", None)
-    existing = Customer.objects.filter(store=store, mobile=data["mobile"], merged_into__isnull=True).first()
-    if existing is not None:
-        return existing
-    customer = Customer(store=store, stage="lead", source=Source.WEBSITE, created_at=now, **data)
-    try:
-        with transaction.atomic():
-            customer.save()
-    except IntegrityError:
-        return Customer.objects.get(store=store, mobile=data["mobile"], merged_into__isnull=True)
-    customer_services.ensure_grade_policies(store.pk)
-    reindex_customer(customer)
-    customer_services._schedule_follow_up(
-        customer, actor=None, due_at=now + timedelta(hours=24), purpose=FollowUpPurpose.FIRST_CONTACT
+    """The customer of this mobile in the store, or a new lead registered by the booking page itself."""
+    return customer_services.customer_register_lead(
+        store=store, name=name, mobile=mobile, source=Source.WEBSITE, now=now
     )
-    audit_record(
-        actor=None,
-        action="customer.created",
-        target=customer,
-        diff={"name": [None, customer.name], "source": [None, Source.WEBSITE]},
-    )
-    return customer
 
 
 @transaction.atomic

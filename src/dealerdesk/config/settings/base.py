@@ -166,6 +166,9 @@ NOTIFICATION_WEBHOOKS = {
     "wechat": os.environ.get("DEALERDESK_WECHAT_WEBHOOK_URL", ""),
 }
 NOTIFICATION_WEBHOOK_SECRET = os.environ.get("DEALERDESK_WEBHOOK_SECRET", "")
+# The address customers reach the app at (https://dealer.example.com): links in SMS/WeChat messages (booking
+# calendar files, feedback pages) are absolute only when it is set.
+DEALERDESK_PUBLIC_URL = os.environ.get("DEALERDESK_PUBLIC_URL", "").rstrip("/")
 NOTIFICATION_MAX_ATTEMPTS = 5
 NOTIFICATION_WEBHOOK_TIMEOUT = 10
 
@@ -214,6 +217,10 @@ SPECTACULAR_SETTINGS = {
         "PaymentKindEnum": "dealerdesk.sales.choices.PaymentKind",
         "PaymentChannelEnum": "dealerdesk.sales.choices.PaymentChannel",
         "PaymentMethodEnum": "dealerdesk.customers.choices.PaymentMethod",
+        "TestDriveStatusEnum": "dealerdesk.testdrives.choices.TestDriveStatus",
+        "LicenceClassEnum": "dealerdesk.testdrives.choices.LicenceClass",
+        "FirstDriverEnum": "dealerdesk.testdrives.choices.FirstDriver",
+        "BriefingEnum": "dealerdesk.testdrives.choices.BriefingItem",
     },
 }
 
