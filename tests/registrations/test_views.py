@@ -58,7 +58,7 @@ def test_the_tracker_query_count_does_not_grow_with_rows(
 
 def test_the_tracker_is_empty_and_closed_to_other_roles(client, store_a, clerk, make_staff):
     response = logged_in(client, clerk).get(reverse("registration_list"))
-    assert "No open registrations." in response.content.decode()
+    assert "没有未完成的上牌。" in response.content.decode()
     assert logged_in(client, make_staff("receptionist", store_a)).get(reverse("registration_list")).status_code == 403
 
 
@@ -88,7 +88,7 @@ def test_the_case_page_collects_submits_records_the_plate_and_completes(
     assert 'data-testid="plate-form"' not in html and 'data-testid="complete-form"' not in html
     # submitting too early is refused with the missing documents
     response = c.post(reverse("registration_submit", args=[registration.pk]), {"office": ""}, follow=True)
-    assert "Not all documents are in yet" in response.content.decode()
+    assert "资料尚未收齐" in response.content.decode()
     # receive every document, the second time of one is refused
     for doc in registration.documents.all():
         response = c.post(
@@ -101,7 +101,7 @@ def test_the_case_page_collects_submits_records_the_plate_and_completes(
         {"kind": "owner_id", "owner_id-kind": "owner_id", "owner_id-holder": "store"},
         follow=True,
     )
-    assert "was already marked received" in response.content.decode()
+    assert "登记为已收到" in response.content.decode()
     c.post(reverse("registration_submit", args=[registration.pk]), {"office": "深圳市车管所"})
     # a wrong plate is shown under the field
     response = c.post(
@@ -127,7 +127,7 @@ def test_a_used_plate_is_shown_as_a_clash_on_the_form(client, store_a, clerk, or
         reverse("registration_plate", args=[registration.pk]),
         {"plate": "粤B77777", "licence_issued_on": timezone.localdate().isoformat()},
     )
-    assert response.status_code == 409 and "already on another vehicle" in response.content.decode()
+    assert response.status_code == 409 and "已登记在其他车辆上" in response.content.decode()
 
 
 def test_the_consultant_sees_the_case_without_clerk_actions(client, clerk, consultant, order):
@@ -139,7 +139,7 @@ def test_the_consultant_sees_the_case_without_clerk_actions(client, clerk, consu
         {"plate": "粤B12345", "licence_issued_on": timezone.localdate().isoformat()},
         follow=True,
     )
-    assert "registration clerk can do this" in response.content.decode()
+    assert "只有本店上牌专员可以执行此操作" in response.content.decode()
 
 
 def test_the_id_number_is_masked(client, clerk, order):

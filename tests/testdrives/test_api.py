@@ -244,7 +244,7 @@ def test_public_booking_and_its_throttle(api, store_a, car):
     assert api.post("/api/v1/public/test-drives/book/", same_mobile, format="json").status_code == 201
     same_mobile["start"] = at(store_a, 22, 15).isoformat()
     r = api.post("/api/v1/public/test-drives/book/", same_mobile, format="json")
-    assert r.status_code == 429 and "mobile" in r.json()["detail"]
+    assert r.status_code == 429 and "手机号" in r.json()["detail"]  # in the user's language: Chinese
 
 
 def test_list_and_detail_query_guards(api, store_a, consultant, django_assert_max_num_queries):

@@ -63,7 +63,7 @@ def test_booking_form_books_and_shows_next_free_when_taken(client, store_a, cons
     assert response.status_code == 409
     assert 'data-testid="next-free"' in response.content.decode()
     response = client.post(reverse("testdrive_new"), {**data, "start_time": "07:00", "end_time": "08:00"})
-    assert response.status_code == 400 and "opening hours" in response.content.decode()
+    assert response.status_code == 400 and "营业时间内" in response.content.decode()
     assert TestDrive.objects.count() == 1 and td.channel == "phone"
 
 
@@ -87,7 +87,7 @@ def test_steps_on_the_booking_page(client, store_a, consultant, customer, car, d
     )
     step("consent")
     r = step("licence", number="11010519491231002X", licence_class="C2", expires_on="2020-01-01")
-    assert r.status_code == 400 and "before the drive" in r.content.decode()
+    assert r.status_code == 400 and "早于试驾日期" in r.content.decode()
     step("licence", number="11010519491231002X", licence_class="C2", expires_on="2035-01-01")
     step("prepare")
     step("agreement")
@@ -116,7 +116,7 @@ def test_refused_step_shows_the_reason(client, store_a, consultant, customer, ca
     td = book(consultant, store_a, customer, car)
     client.force_login(consultant)
     r = client.post(reverse("testdrive_step", args=[td.pk, "prepare"]), follow=True)
-    assert "cannot become" in r.content.decode()
+    assert "不能变为" in r.content.decode()
 
 
 def test_other_store_gets_404(client, store_b, make_staff, store_a, consultant, customer, car):
