@@ -15,7 +15,7 @@ from dealerdesk.customers.choices import FollowUpPurpose
 from dealerdesk.customers.models import Customer, FollowUp
 from dealerdesk.showroom.outcomes import TEST_DRIVE, outcomes_for
 from dealerdesk.testdrives import fleet, selectors, services
-from dealerdesk.testdrives.models import FleetAlert, OdometerReading, TestDriveChange, TestDriveSettings
+from dealerdesk.testdrives.models import FleetAlert, OdometerReading, TestDrive, TestDriveChange, TestDriveSettings
 from dealerdesk.testdrives.services import SlotTaken
 from tests.catalog.factories import SeriesFactory, TrimFactory
 from tests.customers.factories import CustomerFactory
@@ -295,6 +295,28 @@ def test_licence_needs_consent_and_is_encrypted(store_a, consultant, customer, c
     assert VALID_LICENCE not in stored
     assert services.mask_licence(licence.number) != VALID_LICENCE
     assert AuditEntry.objects.get(action="testdrive.licence_recorded").diff["number"] == ["***", "***"]
+
+
+def test_erasing_the_customer_erases_the_licence_number(store_a, consultant, customer, car, make_staff):
+    from dealerdesk.customers.privacy import customer_erase
+    from dealerdesk.testdrives.models import DriverLicence
+
+    # given a booking with the customer's licence on record
+    td = book(consultant, store_a, customer, car)
+    licence_consent(customer)
+    services.licence_record(
+        actor=consultant,
+        test_drive=td,
+        number=VALID_LICENCE,
+        licence_class="C1",
+        expires_on=timezone.localdate() + datetime.timedelta(days=400),
+    )
+    # when a manager erases the customer on request
+    customer_erase(actor=make_staff("sales_manager", store_a), customer=customer, reason="PIPL-2026-001")
+    # then the licence number and its lookup index are gone, the booking stays
+    licence = DriverLicence.objects.get(customer=customer)
+    assert licence.number == "" and licence.number_index == ""
+    assert TestDrive.objects.filter(pk=td.pk).exists()
 
 
 @pytest.mark.parametrize(

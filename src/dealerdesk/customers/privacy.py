@@ -192,6 +192,16 @@ def customer_subject_export(*, actor, customer: Customer, fmt: str = "json") -> 
 # function `customer -> bool` that says whether that customer has such records.
 LEGAL_HOLDS: list = []
 
+# Registry of erasers: later apps add a function `(customer, on_hold: bool) -> None` that anonymises the personal
+# data their own records hold about the customer (e.g. driver's licence numbers), inside the erase transaction.
+ERASERS: list = []
+
+
+def register_eraser(eraser) -> None:
+    """Let a later app anonymise its own records of a customer when the customer is erased."""
+    if eraser not in ERASERS:
+        ERASERS.append(eraser)
+
 
 @transaction.atomic
 def customer_erase(*, actor, customer: Customer, reason: str) -> Customer:
@@ -223,6 +233,8 @@ def customer_erase(*, actor, customer: Customer, reason: str) -> Customer:
     Consent.objects.filter(customer=customer, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
     if not on_hold:
         OwnedVehicle.objects.filter(customer=customer).update(plate="", vin="")
+    for eraser in ERASERS:
+        eraser(customer, on_hold)
     reindex_customer(customer)
     _close_requests(customer, SubjectRequestKind.DELETION)
     audit_record(

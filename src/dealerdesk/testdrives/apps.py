@@ -9,10 +9,13 @@ class TestDrivesConfig(AppConfig):
 
     def ready(self) -> None:
         from dealerdesk.customers.merge import register_customer_relation
+        from dealerdesk.customers.privacy import register_eraser
 
         from . import actions, duties, outcomes  # noqa: F401  register audit labels and periodic duties
         from .models import DriverLicence, TestDrive, TestDriveAgreement
+        from .privacy import erase_customer_records
 
         for model in (TestDrive, DriverLicence, TestDriveAgreement):
             register_customer_relation(model)
         outcomes.register()  # the showroom's traffic report counts visits that ended with a test drive
+        register_eraser(erase_customer_records)
