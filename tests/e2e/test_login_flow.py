@@ -19,7 +19,8 @@ def test_consultant_logs_in_in_chinese_switches_to_english_and_logs_out(live_app
     expect(page.get_by_test_id("my-stores")).to_contain_text("深圳福田星耀4S店")
     expect(page.get_by_test_id("my-stores")).to_contain_text("销售顾问")
     shot("home-zh")
-    # when they switch to English
+    # when they switch to English from their menu
+    page.get_by_test_id("user-menu").click()
     page.get_by_test_id("lang-en").click()
     expect(page.get_by_test_id("welcome")).to_have_text("Welcome, 王磊")
     expect(page.get_by_test_id("my-stores")).to_contain_text("Sales consultant")

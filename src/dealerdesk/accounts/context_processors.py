@@ -19,11 +19,11 @@ NAVIGATION = [
     ("order_list", _("Orders"), "file-earmark-text", ("sales.sell", "payments.record")),
     ("delivery_calendar", _("Deliveries"), "key", ("paperwork.manage", "sales.sell")),
     ("registration_list", _("Registration"), "card-heading", "paperwork.manage"),
-    ("customer_report", _("Customer report"), "bar-chart", "reports.view_store"),
 ]
 
 # Less frequent, administrative pages: shown in a "Management" menu.
 MANAGEMENT = [
+    ("customer_report", _("Customer report"), "bar-chart", "reports.view_store"),
     ("promotion_list", _("Promotions"), "tags", "store.manage"),
     ("demo_car_list", _("Demo cars"), "car-front-fill", "fleet.manage"),
     ("contract_template_list", _("Contract templates"), "file-ruled", "store.manage"),
