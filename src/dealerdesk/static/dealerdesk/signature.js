@@ -1,10 +1,16 @@
-// The customer's drawn signature: a canvas that writes a PNG data URL into the form's hidden input on submit.
-// Loaded as a static file (the CSP forbids inline scripts).
+// A drawn signature (contracts, test-drive agreements, delivery confirmations): strokes from mouse, pen or finger on
+// a <canvas data-signature-pad>; on submit the PNG goes, as a data URL, into the hidden input named by the
+// attribute's value (an element id) or else the form's input[name=signature] / input[name=signature_png].
+// A [data-signature-clear] button in the form (or [data-signature-clear="ID"]) wipes it. Loaded as a static file:
+// the CSP forbids inline scripts.
 (function () {
   function setUp(canvas) {
     const form = canvas.closest("form");
-    const input = form && form.querySelector("input[name=signature]");
-    if (!input) return;
+    const id = canvas.dataset.signaturePad;
+    const input = id
+      ? document.getElementById(id)
+      : form && form.querySelector("input[name=signature], input[name=signature_png]");
+    if (!form || !input) return;
     const ctx = canvas.getContext("2d");
     ctx.lineWidth = 2.5;
     ctx.lineCap = "round";
@@ -35,7 +41,8 @@
     ["pointerup", "pointercancel", "pointerleave"].forEach((name) =>
       canvas.addEventListener(name, () => (drawing = false))
     );
-    const clear = form.querySelector("[data-signature-clear]");
+    const clear =
+      (id && document.querySelector(`[data-signature-clear="${id}"]`)) || form.querySelector("[data-signature-clear]");
     if (clear) {
       clear.addEventListener("click", () => {
         ctx.clearRect(0, 0, canvas.width, canvas.height);
