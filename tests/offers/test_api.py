@@ -232,7 +232,7 @@ def test_idempotency_key_answers_a_repeat_with_the_first_offer(api, store_a, con
     second = client.post("/api/v1/offers/", data, format="json", HTTP_IDEMPOTENCY_KEY="k-1").json()
     assert first["id"] == second["id"] and Offer.objects.count() == 1
     clash = client.post("/api/v1/offers/", {**data, "extra_discount": "1"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    assert clash.status_code == 409
+    assert clash.status_code == 422 and clash.json()["code"] == "idempotency_key_reused"  # same key, other body
 
 
 # ---------------------------------------------------------------- promotions

@@ -164,5 +164,5 @@ def test_an_idempotency_key_repeats_the_first_answer(api, clerk, order):
     other = client.post(
         "/api/v1/registrations/", {"order": order.pk, "by_customer": True}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
     )
-    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
     assert Registration.objects.count() == 1

@@ -1,19 +1,13 @@
 """Customers and follow-ups over the API. Reads start from the selectors (not visible → 404); every state change
 is an explicit action with an input serializer that calls one service."""
 
-import hashlib
-import json
-from collections.abc import Callable
-from typing import Any
-
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -22,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealerdesk.accounts.selectors import staff_of_store, store_visible_to
-from dealerdesk.core.errors import Conflict, DomainError
+from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent
+from dealerdesk.core.errors import DomainError
 from dealerdesk.core.models import AuditEntry
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.core.scoping import scope_to_stores
@@ -34,7 +29,6 @@ from ..selectors import customer_get, customer_visible_to, followup_visible_to
 from . import serializers as s
 
 TIMELINE_LIMIT = 100
-IDEMPOTENCY_TTL = 24 * 60 * 60
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ERRORS = {
@@ -47,61 +41,6 @@ ERRORS = {
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERRORS[code] for code in codes}
-
-
-# ---------------------------------------------------------------- Idempotency-Key
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Repeat a create safely: the same key (per user, for 24 hours) answers with the first result.",
-)
-
-
-def idempotent_create(
-    request: Request,
-    *,
-    scope: str,
-    create: Callable[[], Any],
-    replay: Callable[[int], Any | None],
-    respond: Callable[[Any], Response],
-) -> Response:
-    """Run `create` once per (user, Idempotency-Key); a repeat answers with the object created the first time.
-
-    The cache keeps the created object's id for 24 hours. A repeat with another body is refused (422), and so is a
-    repeat that arrives while the first request is still running (409).
-    """
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        return respond(create())
-    if len(key) > 200:
-        raise ValidationError({"Idempotency-Key": [_("An idempotency key can have at most 200 characters.")]})
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    cache_key = f"idempotency:{scope}:{request.user.pk}:{digest}"
-    fingerprint = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
-    stored = cache.get(cache_key)
-    if stored is not None:
-        if stored["fingerprint"] != fingerprint:
-            return Response(
-                {
-                    "code": "idempotency_key_reused",
-                    "detail": _("This idempotency key was used for a different request."),
-                },
-                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        obj = replay(stored["id"])
-        if obj is not None:
-            return respond(obj)
-    lock = f"{cache_key}:lock"
-    if not cache.add(lock, 1, timeout=60):
-        raise Conflict(_("A request with this idempotency key is still running."), code="idempotency_in_progress")
-    try:
-        obj = create()
-        cache.set(cache_key, {"id": obj.pk, "fingerprint": fingerprint}, timeout=IDEMPOTENCY_TTL)
-    finally:
-        cache.delete(lock)
-    return respond(obj)
 
 
 # ---------------------------------------------------------------- helpers
@@ -180,13 +119,13 @@ class CustomerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             owner = _staff_member(request, store, owner_id, "owner") if owner_id is not None else None
             return services.customer_create(actor=request.user, store=store, owner=owner, **fields)
 
-        return idempotent_create(
+        customer, _replayed = idempotent(
             request,
             scope="customers.create",
             create=create,
             replay=lambda pk: customer_visible_to(request.user).filter(pk=pk).first(),
-            respond=lambda customer: self._answer(customer, status.HTTP_201_CREATED),
         )
+        return self._answer(customer, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="One customer",

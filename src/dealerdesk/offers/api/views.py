@@ -1,10 +1,6 @@
 """Promotions and offers over the API. Reads start from the selectors (not visible → 404); every write is one
 service call with a parsed input."""
 
-import hashlib
-import json
-
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -20,7 +16,7 @@ from rest_framework.response import Response
 from dealerdesk.accounts.models import DealerGroup
 from dealerdesk.accounts.selectors import store_visible_to
 from dealerdesk.catalog.models import Brand, Series, Trim
-from dealerdesk.core.errors import Conflict
+from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.customers.selectors import customer_visible_to
 
@@ -35,42 +31,10 @@ ERRORS = {
     404: OpenApiResponse(description="not found or not visible to the caller"),
     409: OpenApiResponse(description="not allowed in the current status (`code` + `detail`)"),
 }
-IDEMPOTENCY_TTL = 24 * 60 * 60
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Repeat a create safely: the same key (per user, for 24 hours) answers with the first result.",
-)
 
 
 def _errors(*codes: int) -> dict:
     return {code: ERRORS[code] for code in codes}
-
-
-class Idempotency:
-    """The Idempotency-Key of a creating POST: a repeat (same user, key and body) answers with the first result."""
-
-    def __init__(self, request: Request, scope: str):
-        key = request.headers.get("Idempotency-Key", "").strip()
-        self.cache_key = None
-        if key:
-            digest = hashlib.sha256(key[:200].encode()).hexdigest()
-            self.cache_key = f"idempotency:{scope}:{request.user.pk}:{digest}"
-        self.fingerprint = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
-
-    def created_before(self) -> int | None:
-        """The id made by the first request with this key, if any; a different body is refused."""
-        stored = cache.get(self.cache_key) if self.cache_key else None
-        if stored is None:
-            return None
-        if stored["fingerprint"] != self.fingerprint:
-            raise Conflict(_("This idempotency key was used for a different request."), code="idempotency_key_reused")
-        return stored["id"]
-
-    def remember(self, pk: int) -> None:
-        if self.cache_key:
-            cache.set(self.cache_key, {"id": pk, "fingerprint": self.fingerprint}, timeout=IDEMPOTENCY_TTL)
 
 
 class _AlwaysFirstRenderer(DefaultContentNegotiation):
@@ -127,27 +91,29 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         data = s.PromotionWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = _catalogue_refs(data.validated_data)
-        idempotency = Idempotency(request, "promotions.create")
-        existing = idempotency.created_before()
-        if existing is not None:
-            promotion = self.get_queryset().filter(pk=existing).first()
-            if promotion is not None:
-                return Response(s.PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
-        store_id = values.pop("store", None)
-        stores = store_visible_to(request.user)
-        group = None
-        if store_id is not None:
-            store = stores.filter(pk=store_id).first()
-            if store is None:
-                raise ValidationError({"store": [_("You do not work in this store.")]})
-        else:
-            store = None
-            groups = list(DealerGroup.objects.filter(stores__in=stores).distinct()[:2])
-            if len(groups) != 1:
-                raise ValidationError({"store": [_("Choose the store the promotion is for.")]})
-            group = groups[0]
-        promotion = services.promotion_create(actor=request.user, store=store, group=group, **values)
-        idempotency.remember(promotion.pk)
+
+        def create() -> Promotion:
+            store_id = values.pop("store", None)
+            stores = store_visible_to(request.user)
+            group = None
+            if store_id is not None:
+                store = stores.filter(pk=store_id).first()
+                if store is None:
+                    raise ValidationError({"store": [_("You do not work in this store.")]})
+            else:
+                store = None
+                groups = list(DealerGroup.objects.filter(stores__in=stores).distinct()[:2])
+                if len(groups) != 1:
+                    raise ValidationError({"store": [_("Choose the store the promotion is for.")]})
+                group = groups[0]
+            return services.promotion_create(actor=request.user, store=store, group=group, **values)
+
+        promotion, _replayed = idempotent(
+            request,
+            scope="promotions.create",
+            create=create,
+            replay=lambda pk: self.get_queryset().filter(pk=pk).first(),
+        )
         return Response(s.PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -218,17 +184,21 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def create(self, request: Request) -> Response:
         data = s.OfferCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        idempotency = Idempotency(request, "offers.create")
-        existing = idempotency.created_before()
-        if existing is not None and self.get_queryset().filter(pk=existing).exists():
-            return self._answer(Offer(pk=existing), status.HTTP_201_CREATED)
-        customer = customer_visible_to(request.user).filter(pk=data.validated_data["customer"]).first()
-        if customer is None:
-            raise ValidationError({"customer": [_("There is no such customer, or you may not see them.")]})
-        offer = services.offer_create(
-            actor=request.user, customer=customer, request=services.request_from_data(data.validated_data)
+
+        def create() -> Offer:
+            customer = customer_visible_to(request.user).filter(pk=data.validated_data["customer"]).first()
+            if customer is None:
+                raise ValidationError({"customer": [_("There is no such customer, or you may not see them.")]})
+            return services.offer_create(
+                actor=request.user, customer=customer, request=services.request_from_data(data.validated_data)
+            )
+
+        offer, _replayed = idempotent(
+            request,
+            scope="offers.create",
+            create=create,
+            replay=lambda pk: Offer(pk=pk) if self.get_queryset().filter(pk=pk).exists() else None,
         )
-        idempotency.remember(offer.pk)
         return self._answer(offer, status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -1,9 +1,5 @@
 """Registration API: read the tracker and one case; each step is an explicit action calling a service."""
 
-import hashlib
-import json
-
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -18,7 +14,7 @@ from rest_framework.response import Response
 
 from dealerdesk.accounts.models import User
 from dealerdesk.accounts.selectors import store_visible_to
-from dealerdesk.core.errors import Conflict
+from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.sales.selectors import order_visible_to
 
@@ -34,25 +30,6 @@ ERRORS = {
     404: OpenApiResponse(description="not found or not visible to the caller"),
     409: OpenApiResponse(description="refused in the current status, or a clash (`code` + `detail`)"),
 }
-
-
-IDEMPOTENCY_TTL = 24 * 60 * 60
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Repeat a create safely: the same key (per user, for 24 hours) answers with the first result.",
-)
-
-
-def _idempotency(request: Request) -> tuple[str | None, str]:
-    """The cache key of the request's Idempotency-Key (None without one) and the body's fingerprint."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    fingerprint = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
-    if not key:
-        return None, fingerprint
-    digest = hashlib.sha256(key[:200].encode()).hexdigest()
-    return f"idempotency:registrations.create:{request.user.pk}:{digest}", fingerprint
 
 
 def _errors(*codes: int) -> dict:
@@ -136,30 +113,28 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         data = s.RegistrationOpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        cache_key, fingerprint = _idempotency(request)
-        stored = cache.get(cache_key) if cache_key else None
-        if stored is not None:
-            if stored["fingerprint"] != fingerprint:
-                raise Conflict(
-                    _("This idempotency key was used for a different request."), code="idempotency_key_reused"
-                )
-            if self.get_queryset().filter(pk=stored["id"]).exists():
-                return self._answer(Registration(pk=stored["id"]), status.HTTP_201_CREATED)
-        order = order_visible_to(request.user).filter(pk=values["order"]).first()
-        if order is None:
-            raise ValidationError({"order": [_("There is no such order, or you may not see it.")]})
-        registration = services.registration_open(
-            actor=request.user,
-            order=order,
-            by_customer=values["by_customer"],
-            owner_kind=values["owner_kind"],
-            company_name=values["company_name"],
-            local=values["local"],
-            clerk=_clerk(values["clerk"]),
-            note=values["note"],
+
+        def create() -> Registration:
+            order = order_visible_to(request.user).filter(pk=values["order"]).first()
+            if order is None:
+                raise ValidationError({"order": [_("There is no such order, or you may not see it.")]})
+            return services.registration_open(
+                actor=request.user,
+                order=order,
+                by_customer=values["by_customer"],
+                owner_kind=values["owner_kind"],
+                company_name=values["company_name"],
+                local=values["local"],
+                clerk=_clerk(values["clerk"]),
+                note=values["note"],
+            )
+
+        registration, _replayed = idempotent(
+            request,
+            scope="registrations.create",
+            create=create,
+            replay=lambda pk: Registration(pk=pk) if self.get_queryset().filter(pk=pk).exists() else None,
         )
-        if cache_key:
-            cache.set(cache_key, {"id": registration.pk, "fingerprint": fingerprint}, timeout=IDEMPOTENCY_TTL)
         return self._answer(registration, status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -1,17 +1,10 @@
 """Visits, needs assessments and recommendations over the API. Reads start from the selectors (not visible → 404);
 every state change is an explicit action with an input serializer that calls one service."""
 
-import hashlib
-import json
-from collections.abc import Callable
-from typing import Any
-
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -20,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dealerdesk.accounts.models import Membership, Store
-from dealerdesk.core.errors import Conflict
+from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.customers.selectors import customer_visible_to
 
@@ -30,49 +23,16 @@ from ..models import NeedsAssessment, Visit
 from ..recommend import as_dict
 from . import serializers as s
 
-IDEMPOTENCY_TTL = 24 * 60 * 60
 ERRORS = {
     400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
     403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
     404: OpenApiResponse(description="not found or not visible to the caller"),
     409: OpenApiResponse(description="clashes with the current state (`code` + `detail`)"),
 }
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Repeat a create safely: the same key (per user, for 24 hours) answers with the first result.",
-)
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERRORS[code] for code in codes}
-
-
-def _idempotent(request: Request, *, scope: str, create: Callable[[], Any], replay: Callable[[int], Any | None]):
-    """Run `create` once per (user, Idempotency-Key); a repeat with the same body answers with the first object."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        return create(), False
-    if len(key) > 200:
-        raise ValidationError({"Idempotency-Key": [_("An idempotency key can have at most 200 characters.")]})
-    cache_key = f"idempotency:{scope}:{request.user.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
-    fingerprint = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
-    stored = cache.get(cache_key)
-    if stored is not None:
-        if stored["fingerprint"] != fingerprint:
-            raise Conflict(_("This idempotency key was used for a different request."), code="idempotency_key_reused")
-        obj = replay(stored["id"])
-        if obj is not None:
-            return obj, True
-    if not cache.add(f"{cache_key}:lock", 1, timeout=60):
-        raise Conflict(_("A request with this idempotency key is still running."), code="idempotency_in_progress")
-    try:
-        obj = create()
-        cache.set(cache_key, {"id": obj.pk, "fingerprint": fingerprint}, timeout=IDEMPOTENCY_TTL)
-    finally:
-        cache.delete(f"{cache_key}:lock")
-    return obj, False
 
 
 def _store(request: Request, store_id: int | None, perm: str) -> Store:
@@ -179,7 +139,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                     raise ValidationError({"customer": [_("Choose a customer of this store.")]})
             return services.visit_arrive(actor=request.user, store=store, customer=customer, **fields)
 
-        visit, _replayed = _idempotent(
+        visit, _replayed = idempotent(
             request,
             scope="visits.arrive",
             create=create,
@@ -327,7 +287,7 @@ class NeedsAssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
                     raise ValidationError({"visit": [_("There is no such visit among yours.")]})
             return services.needs_assessment_create(actor=request.user, customer=customer, visit=visit, **fields)
 
-        assessment, _replayed = _idempotent(
+        assessment, _replayed = idempotent(
             request,
             scope="needs.create",
             create=create,
