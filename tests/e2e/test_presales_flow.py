@@ -70,10 +70,12 @@ def yuan_value(text: str) -> Decimal:
 
 
 def set_promotion(page: Page, row: Locator, *, checked: bool) -> None:
-    """Tick or untick a promotion and wait for the builder's live recalculation."""
+    """Tick or untick a promotion and wait for the builder's live recalculation (none when it already is so)."""
     box = page.get_by_test_id("offer-preview").locator(
         f"[data-testid=promotion-row][data-promotion='{row.get_attribute('data-promotion')}'] input[name=promotions]"
     )
+    if box.is_checked() == checked:
+        return
     with page.expect_response(lambda r: "/offers/preview/" in r.url and r.request.method == "POST"):
         box.set_checked(checked)
     expect(box).to_be_checked(checked=checked)
