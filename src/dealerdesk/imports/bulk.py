@@ -116,7 +116,7 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
             )
             return sorted(row[0] for row in cursor.fetchall())
         if connection.vendor != "sqlite":
-            raise NotImplementedError(f"allocate_ids does not support {connection.vendor}")
+            raise RuntimeError(f"allocate_ids supports SQLite and PostgreSQL, not {connection.vendor}")
         if not connection.in_atomic_block:
             raise RuntimeError("allocate_ids must run inside the transaction that inserts the rows.")
         # Only quoted table and column names are interpolated.
