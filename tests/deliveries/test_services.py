@@ -527,3 +527,32 @@ def test_the_timeline_gets_the_milestones_and_the_audit_trail_every_tick(store_a
     assert "delivery.pdi_checked" not in on_timeline and "delivery.document_received" not in on_timeline
     ticks = AuditEntry.objects.filter(action__in=["delivery.pdi_checked", "delivery.document_received"])
     assert ticks.count() == 6 + 9 and set(ticks.values_list("store_id", flat=True)) == {store_a.pk}
+
+
+def test_cancelling_the_order_cancels_its_open_delivery_and_registration_and_frees_the_bay(
+    store_a, consultant, clerk, make_staff
+):
+    from dealerdesk.registrations import services as registration_services
+    from dealerdesk.sales import services as sales_services
+
+    manager = make_staff("sales_manager", store_a)
+    # given a booked delivery and an opened registration of a signed order
+    delivery = booked(store_a, consultant)
+    registration = registration_services.registration_open(actor=clerk, order=delivery.order)
+    # when a manager cancels the order
+    sales_services.order_cancel(actor=manager, order=delivery.order, reason="客户放弃购车", deposit_decision="refund")
+    # then the delivery and the registration are cancelled with it, each audited
+    delivery.refresh_from_db()
+    registration.refresh_from_db()
+    assert delivery.status == "cancelled" and registration.status == "cancelled"
+    assert "客户放弃购车" in registration.cancel_reason
+    assert AuditEntry.objects.filter(action="delivery.cancelled", target_id=str(delivery.pk)).exists()
+    # and the bay's slot can be booked again
+    again = booked(store_a, consultant, when=delivery.scheduled_at, bay=delivery.bay)
+    assert again.status == "scheduled"
+    # and the calendar no longer shows the cancelled one
+    from dealerdesk.deliveries.selectors import delivery_calendar, week_start
+
+    monday = week_start(timezone.localtime(delivery.scheduled_at, store_a.tz).date())
+    shown = [row.pk for _day, rows in delivery_calendar(manager, store_a, monday)["days"] for row in rows]
+    assert again.pk in shown and delivery.pk not in shown

@@ -17,6 +17,7 @@ register_action_labels(
         "delivery.gift_set": _("Delivery gift changed"),
         "delivery.handover_recorded": _("Handover explained, odometer recorded"),
         "delivery.handed_over": _("Car handed over (confirmation signed)"),
+        "delivery.cancelled": _("Delivery cancelled with the order"),
         "delivery_settings.updated": _("Delivery settings changed"),
         "gift.created": _("Gift added"),
         "gift.restocked": _("Gift stock changed"),

@@ -15,3 +15,8 @@ class DeliveriesConfig(AppConfig):
 
         register_customer_relation(Delivery)
         register_customer_relation(WarrantyClock)
+        from dealerdesk.sales.services import register_order_cancelled
+
+        from .services import delivery_cancel_with_order
+
+        register_order_cancelled(delivery_cancel_with_order)

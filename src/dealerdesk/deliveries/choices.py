@@ -10,12 +10,15 @@ class DeliveryStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     PREPARED = "prepared", _("Prepared")
     HANDED_OVER = "handed_over", _("Handed over")
+    CANCELLED = "cancelled", _("Cancelled with the order")
 
 
+# A delivery is cancelled only with its order (sales.order_cancel), never on its own.
 DELIVERY_MOVES: dict[str, frozenset[str]] = {
-    DeliveryStatus.SCHEDULED: frozenset({DeliveryStatus.PREPARED}),
-    DeliveryStatus.PREPARED: frozenset({DeliveryStatus.HANDED_OVER}),
+    DeliveryStatus.SCHEDULED: frozenset({DeliveryStatus.PREPARED, DeliveryStatus.CANCELLED}),
+    DeliveryStatus.PREPARED: frozenset({DeliveryStatus.HANDED_OVER, DeliveryStatus.CANCELLED}),
     DeliveryStatus.HANDED_OVER: frozenset(),
+    DeliveryStatus.CANCELLED: frozenset(),
 }
 OPEN_STATUSES = frozenset({DeliveryStatus.SCHEDULED, DeliveryStatus.PREPARED})
 

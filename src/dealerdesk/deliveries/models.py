@@ -124,7 +124,11 @@ class Delivery(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("scheduled_at")), name="delivery_slot_order"),
             # one bay, one car at a time: the service checks overlaps; this catches two bookings at the same start
-            models.UniqueConstraint(fields=["store", "bay", "scheduled_at"], name="delivery_bay_slot_unique"),
+            models.UniqueConstraint(
+                fields=["store", "bay", "scheduled_at"],
+                condition=~Q(status="cancelled"),
+                name="delivery_bay_slot_unique",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="handed_over") | (Q(handed_over_at__isnull=False) & ~Q(confirmation_sha256="")),
                 name="delivery_handed_over_signed",

@@ -185,7 +185,8 @@ def week_start(day: datetime.date) -> datetime.date:
 
 
 def delivery_calendar(user, store: Store, monday: datetime.date) -> dict:
-    """The store's appointments of one week by day; the user's visible ones link to the delivery."""
+    """The store's appointments of one week by day (cancelled ones left out); the user's visible ones link to the
+    delivery."""
     tz = store.tz
     start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=tz)
     end = start + datetime.timedelta(days=7)
@@ -196,6 +197,7 @@ def delivery_calendar(user, store: Store, monday: datetime.date) -> dict:
     )
     rows = list(
         Delivery.objects.filter(store=store, scheduled_at__gte=start, scheduled_at__lt=end)
+        .exclude(status=DeliveryStatus.CANCELLED)
         .select_related("customer", "consultant", "vehicle__trim__series__brand")
         .order_by("scheduled_at", "bay")
     )

@@ -231,7 +231,9 @@ def _parse_slot(store: Store, scheduled_at: Any, errors: dict) -> datetime.datet
 
 
 def _check_bay_free(store: Store, bay: str, start, end, *, exclude: int | None = None) -> None:
-    clash = Delivery.objects.filter(store=store, bay=bay, scheduled_at__lt=end, ends_at__gt=start)
+    clash = Delivery.objects.filter(store=store, bay=bay, scheduled_at__lt=end, ends_at__gt=start).exclude(
+        status=DeliveryStatus.CANCELLED
+    )
     if exclude:
         clash = clash.exclude(pk=exclude)
     other = clash.only("scheduled_at", "number").first()
@@ -1150,3 +1152,19 @@ def _plan_followups(actor: User, delivery: Delivery, customer, now: datetime.dat
         )
         rows.append(DeliveryFollowUp(delivery=delivery, day=day, role=role, follow_up=follow_up))
     DeliveryFollowUp.objects.bulk_create(rows)
+
+
+def delivery_cancel_with_order(*, actor: User, order: Order, reason: str) -> None:
+    """The order was cancelled (in its transaction): an open delivery of it is cancelled and frees its bay."""
+    delivery = Delivery.objects.select_for_update().filter(order=order, status__in=OPEN_STATUSES).first()
+    if delivery is None:
+        return
+    before = delivery.status
+    delivery.status = DeliveryStatus.CANCELLED
+    delivery.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="delivery.cancelled",
+        target=delivery,
+        diff={"status": [before, delivery.status], "reason": [None, reason[:300]]},
+    )

@@ -14,3 +14,8 @@ class RegistrationsConfig(AppConfig):
         from .models import Registration
 
         register_customer_relation(Registration)
+        from dealerdesk.sales.services import register_order_cancelled
+
+        from .services import registration_cancel_with_order
+
+        register_order_cancelled(registration_cancel_with_order)

@@ -712,6 +712,28 @@ def registration_cancel(*, actor, registration: Registration, reason: str, now: 
     return registration
 
 
+def registration_cancel_with_order(*, actor, order, reason: str) -> None:
+    """The order was cancelled (in its transaction): an unfinished registration of it is cancelled too."""
+    registration = (
+        Registration.objects.select_for_update()
+        .filter(order=order)
+        .exclude(status__in=[S.COMPLETED, S.CANCELLED])
+        .first()
+    )
+    if registration is None:
+        return
+    before = registration.status
+    text = (_("Order cancelled: %(reason)s") % {"reason": reason})[:300]
+    registration.status, registration.cancelled_at, registration.cancel_reason = S.CANCELLED, timezone.now(), text
+    registration.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="registration.cancelled",
+        target=registration,
+        diff={"status": [before, S.CANCELLED], "reason": [None, text]},
+    )
+
+
 @transaction.atomic
 def registration_policy_update(*, actor, store: Store, target_working_days: int) -> RegistrationPolicy:
     """A store administrator sets the target (working days from delivery) for new cases."""

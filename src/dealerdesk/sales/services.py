@@ -478,10 +478,23 @@ def order_cancel(*, actor, order: Order, reason: str, deposit_decision: str = ""
         target=order,
         diff={"status": [before, order.status], "reason": [None, reason], "deposit": [None, deposit_decision or None]},
     )
+    for handler in ORDER_CANCELLED_HANDLERS:
+        handler(actor=actor, order=order, reason=reason)
     other_live = Order.objects.filter(customer=order.customer, status__in=sorted(LIVE_ORDER_STATUSES)).exists()
     if order.customer.stage == Stage.ORDERED and not other_live:
         _on_customer(actor, order, customer_services.customer_change_stage, stage=Stage.PROSPECT)
     return order
+
+
+# Later apps (deliveries, registrations) close their open work on an order that is cancelled: each registers
+# `fn(*, actor, order, reason)`, called inside order_cancel's transaction (sales imports neither app).
+ORDER_CANCELLED_HANDLERS: list = []
+
+
+def register_order_cancelled(handler) -> None:
+    """Let a later app close its own records of an order when the order is cancelled."""
+    if handler not in ORDER_CANCELLED_HANDLERS:
+        ORDER_CANCELLED_HANDLERS.append(handler)
 
 
 @transaction.atomic
