@@ -1,4 +1,4 @@
-"""API plumbing shared by every app: error mapping, Idempotency-Key."""
+"""API plumbing shared by every app: error mapping and their schema, content negotiation, Idempotency-Key."""
 
 import hashlib
 import json
@@ -9,8 +9,9 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,6 +31,27 @@ def exception_handler(exc, context):
         detail = response.data["detail"]
         response.data["code"] = getattr(detail, "code", None) or "error"
     return response
+
+
+# How each error answer looks, for the OpenAPI schema (`responses={200: …, **error_responses(400, 409)}`).
+ERRORS = {
+    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
+    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
+    404: OpenApiResponse(description="not found or not visible to the caller"),
+    409: OpenApiResponse(description="refused in the current status, or a clash (`code` + `detail` says why)"),
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+class FirstRendererNegotiation(DefaultContentNegotiation):
+    """For views that build their answer by hand (PDF, .ics, XLSX, `?format=` exports): errors still come back as
+    JSON, whatever the Accept header or `format` parameter says."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 # ---------------------------------------------------------------- Idempotency-Key on creating POSTs

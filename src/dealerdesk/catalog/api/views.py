@@ -14,6 +14,8 @@ from rest_framework.response import Response
 
 from dealerdesk.accounts.models import Store
 from dealerdesk.accounts.selectors import store_visible_to
+from dealerdesk.core.api import ERRORS
+from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
 
 from .. import selectors, services
@@ -21,12 +23,6 @@ from ..models import Brand, Series, StockVehicle, Trim
 from . import serializers as s
 from .filters import SeriesFilter, StockFilter, TrimFilter
 
-ERRORS = {
-    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
-    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
-    404: OpenApiResponse(description="not found or not visible to the caller"),
-    409: OpenApiResponse(description="clashes with the current state (`code` + `detail`)"),
-}
 STORE_PARAMETER = OpenApiParameter(
     "store",
     OpenApiTypes.INT,
@@ -39,10 +35,6 @@ SOLD_PARAMETER = OpenApiParameter(
     OpenApiParameter.QUERY,
     description="`true`: only trims on sale of the brands that store sells.",
 )
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
 
 
 def _store_for_write(request: Request, store_id: int | None) -> Store:

@@ -11,12 +11,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealerdesk.accounts.selectors import staff_of_store, store_visible_to
-from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent
+from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent
+from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.models import AuditEntry
 from dealerdesk.core.pagination import KeysetPagination
@@ -31,26 +31,8 @@ from . import serializers as s
 TIMELINE_LIMIT = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-ERRORS = {
-    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
-    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
-    404: OpenApiResponse(description="not found or not visible to the caller"),
-    409: OpenApiResponse(description="clashes with the current state (`code` + `detail`)"),
-}
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
-
 
 # ---------------------------------------------------------------- helpers
-
-
-class _FormatIsAParameter(DefaultContentNegotiation):
-    """`?format=` picks the export's file format here, not DRF's renderer: always answer (errors) in JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 def _store_for_create(request: Request, store_id: int | None):
@@ -308,7 +290,7 @@ class CustomerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         url_path="subject-export",
         pagination_class=None,
         filter_backends=[],
-        content_negotiation_class=_FormatIsAParameter,
+        content_negotiation_class=FirstRendererNegotiation,
     )
     def subject_export(self, request: Request, pk: str) -> HttpResponse:
         customer = self._customer()

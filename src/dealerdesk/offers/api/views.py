@@ -6,17 +6,17 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealerdesk.accounts.models import DealerGroup
 from dealerdesk.accounts.selectors import store_visible_to
 from dealerdesk.catalog.models import Brand, Series, Trim
-from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent
+from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent
+from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.customers.selectors import customer_visible_to
 
@@ -24,25 +24,6 @@ from .. import selectors, services
 from ..models import Offer, Promotion
 from ..pdf import offer_pdf
 from . import serializers as s
-
-ERRORS = {
-    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
-    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
-    404: OpenApiResponse(description="not found or not visible to the caller"),
-    409: OpenApiResponse(description="not allowed in the current status (`code` + `detail`)"),
-}
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
-
-
-class _AlwaysFirstRenderer(DefaultContentNegotiation):
-    """The PDF answer is built by hand; errors still come back as JSON whatever the Accept header says."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
 
 # ---------------------------------------------------------------- promotions
 
@@ -288,7 +269,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         methods=["get"],
         filter_backends=[],
         pagination_class=None,
-        content_negotiation_class=_AlwaysFirstRenderer,
+        content_negotiation_class=FirstRendererNegotiation,
     )
     def pdf(self, request: Request, pk: str) -> HttpResponse:
         self.get_object()

@@ -5,16 +5,16 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealerdesk.accounts.models import User
 from dealerdesk.accounts.selectors import store_visible_to
-from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent
+from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent
+from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.sales.selectors import order_visible_to
 
@@ -23,24 +23,6 @@ from ..choices import RegistrationStatus
 from ..models import Registration
 from ..pdf import checklist_pdf
 from . import serializers as s
-
-ERRORS = {
-    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
-    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
-    404: OpenApiResponse(description="not found or not visible to the caller"),
-    409: OpenApiResponse(description="refused in the current status, or a clash (`code` + `detail`)"),
-}
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
-
-
-class _AlwaysFirstRenderer(DefaultContentNegotiation):
-    """The PDF answer is built by hand; errors still come back as JSON whatever the Accept header says."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 def _clerk(pk: int | None):
@@ -263,7 +245,7 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         url_path="checklist.pdf",
         filter_backends=[],
         pagination_class=None,
-        content_negotiation_class=_AlwaysFirstRenderer,
+        content_negotiation_class=FirstRendererNegotiation,
     )
     def checklist_pdf(self, request: Request, pk: str) -> HttpResponse:
         registration = selectors.registration_get(request.user, self.get_object().pk)

@@ -3,6 +3,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from dealerdesk.core.api import FirstRendererNegotiation
+
 from . import views
 
 router = SimpleRouter()
@@ -13,7 +15,7 @@ router.register("payments", views.PaymentViewSet, basename="api-payment")
 urlpatterns = [
     path(
         "contracts/<int:pk>/contract.pdf",
-        views.ContractViewSet.as_view({"get": "pdf"}, content_negotiation_class=views._AlwaysFirstRenderer),
+        views.ContractViewSet.as_view({"get": "pdf"}, content_negotiation_class=FirstRendererNegotiation),
         name="api-contract-pdf",
     ),
     *router.urls,

@@ -6,31 +6,21 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealerdesk.catalog.models import StockVehicle
+from dealerdesk.core.api import ERRORS
+from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.offers.selectors import offer_visible_to
 
 from .. import selectors, services
 from ..models import Contract, Order, Payment
 from . import serializers as s
-
-ERRORS = {
-    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
-    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
-    404: OpenApiResponse(description="not found or not visible to the caller"),
-    409: OpenApiResponse(description="refused in the current status, or a clash (`code` + `detail` says why)"),
-}
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
 
 
 def _vehicle(user, pk) -> StockVehicle | None:
@@ -43,13 +33,6 @@ def _vehicle(user, pk) -> StockVehicle | None:
     if vehicle is None:
         raise ValidationError({"stock_vehicle": [_("There is no such stock vehicle.")]})
     return vehicle
-
-
-class _AlwaysFirstRenderer(DefaultContentNegotiation):
-    """The PDF answer is built by hand; errors still come back as JSON whatever the Accept header says."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 @extend_schema_view(

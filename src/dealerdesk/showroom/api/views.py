@@ -4,7 +4,7 @@ every state change is an explicit action with an input serializer that calls one
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from dealerdesk.accounts.models import Membership, Store
 from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent
+from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.customers.selectors import customer_visible_to
 
@@ -22,17 +23,6 @@ from ..choices import VisitStatus
 from ..models import NeedsAssessment, Visit
 from ..recommend import as_dict
 from . import serializers as s
-
-ERRORS = {
-    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
-    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
-    404: OpenApiResponse(description="not found or not visible to the caller"),
-    409: OpenApiResponse(description="clashes with the current state (`code` + `detail`)"),
-}
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
 
 
 def _store(request: Request, store_id: int | None, perm: str) -> Store:

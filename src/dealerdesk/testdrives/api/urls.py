@@ -3,13 +3,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from dealerdesk.core.api import FirstRendererNegotiation
+
 from . import views
 
 router = SimpleRouter()
 router.register("test-drives", views.TestDriveViewSet, basename="api-testdrive")
 router.register("demo-cars", views.DemoCarViewSet, basename="api-democar")
 
-_files = {"content_negotiation_class": views._AlwaysFirstRenderer, "pagination_class": None}
+_files = {"content_negotiation_class": FirstRendererNegotiation, "pagination_class": None}
 
 urlpatterns = [
     path("public/test-drives/book/", views.PublicBookingView.as_view(), name="api-testdrive-public-book"),

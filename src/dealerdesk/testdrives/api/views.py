@@ -11,7 +11,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +18,7 @@ from rest_framework.views import APIView
 
 from dealerdesk.accounts.models import Store, User
 from dealerdesk.catalog.models import Series, StockVehicle, Trim
+from dealerdesk.core.api import ERRORS as CORE_ERRORS
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.customers.selectors import customer_visible_to
@@ -29,9 +29,7 @@ from ..models import Route, TestDrive, TestDriveAgreement
 from . import serializers as s
 
 ERRORS = {
-    400: OpenApiResponse(description="invalid input: messages keyed by field, or `code` + `detail`"),
-    403: OpenApiResponse(description="the caller's role may not do this (`code` + `detail`)"),
-    404: OpenApiResponse(description="not found or not visible to the caller"),
+    **CORE_ERRORS,
     409: OpenApiResponse(
         description="refused in the current status, or the slot is taken (`code` + `detail`; `next_free` lists "
         "the next free slots)"
@@ -42,13 +40,6 @@ ERRORS = {
 
 def _errors(*codes: int) -> dict:
     return {code: ERRORS[code] for code in codes}
-
-
-class _AlwaysFirstRenderer(DefaultContentNegotiation):
-    """Files are built by hand; errors still come back as JSON whatever the Accept header says."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 def _row(model, pk, field: str, store: Store, message, **filters):
