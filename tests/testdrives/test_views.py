@@ -1,6 +1,8 @@
 """Test-drive pages: day view lanes, booking form with 409 and next free slots, the steps on the booking page,
 the fleet, my day, the public booking and feedback pages, and query-count guards."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -152,6 +154,14 @@ def test_public_booking_page(client, store_a, car):
         {"series": car.trim.series_id, "day": at(store_a, 1).date().isoformat()},
     )
     assert 'data-testid="slot-15:00"' in slots.content.decode()
+    assert " checked" not in slots.content.decode()
+    # a repeated refresh of the same day keeps the slot the customer already chose
+    day, start = at(store_a, 1).date().isoformat(), at(store_a, 1, 15).isoformat()
+    chosen = client.get(
+        reverse("testdrive_public_slots", args=[store_a.code]),
+        {"series": car.trim.series_id, "day": day, "start": start},
+    ).content.decode()
+    assert re.search(r'value="[^"]+" autocomplete="off" checked>\s*<label [^>]*data-testid="slot-15:00"', chosen)
     data = {
         "series": car.trim.series_id,
         "day": at(store_a, 1).date().isoformat(),

@@ -523,7 +523,8 @@ def _public_slots(store: Store, values: dict) -> dict:
 def public_slots(request: HttpRequest, store_code: str) -> HttpResponse:
     """The free slots of a series on a day (htmx fragment of the public page)."""
     store = get_object_or_404(Store, code=store_code, is_active=True)
-    values = {"series": request.GET.get("series", ""), "day": request.GET.get("day", ""), "start": ""}
+    # The chosen slot is sent along so that a late or repeated refresh keeps it selected when it is still free.
+    values = {k: request.GET.get(k, "") for k in ("series", "day", "start")}
     return render(request, "testdrives/_public_slots.html", {"values": values, **_public_slots(store, values)})
 
 
