@@ -15,7 +15,7 @@ from dealerdesk.customers.models import OwnedVehicle, SearchToken
 from dealerdesk.registrations import selectors, services
 from dealerdesk.registrations.choices import Case, DocumentKind, RegistrationStatus, checklist_for
 from dealerdesk.registrations.models import Registration, RegistrationDocument
-from dealerdesk.registrations.workdays import add_working_days, working_days_between
+from dealerdesk.registrations.workdays import add_working_days, calendar_covers, working_days_between
 from dealerdesk.sales.choices import LoanStatus, OrderStatus, PaymentMethod
 from tests.catalog.factories import StockVehicleFactory, TrimFactory
 from tests.customers.factories import CustomerFactory
@@ -42,6 +42,21 @@ def test_working_days_skip_weekends():
     assert add_working_days(datetime.date(2026, 11, 28), 1) == datetime.date(2026, 11, 30)  # from a Saturday
     assert working_days_between(friday, datetime.date(2026, 12, 18)) == 15
     assert working_days_between(datetime.date(2026, 12, 18), friday) == -15
+
+
+def test_working_days_follow_the_official_holiday_calendar():
+    # National Day 2026: 1–7 October off, Sunday 20 September and Saturday 10 October are make-up working days
+    assert add_working_days(datetime.date(2026, 9, 30), 1) == datetime.date(2026, 10, 8)
+    assert add_working_days(datetime.date(2026, 10, 9), 1) == datetime.date(2026, 10, 10)
+    assert add_working_days(datetime.date(2026, 9, 19), 1) == datetime.date(2026, 9, 20)
+    assert working_days_between(datetime.date(2026, 9, 30), datetime.date(2026, 10, 12)) == 4  # 8, 9, 10, 12
+
+
+def test_a_year_without_the_official_calendar_skips_weekends_only():
+    assert not calendar_covers(2031)
+    assert calendar_covers(2026)
+    assert add_working_days(datetime.date(2031, 9, 30), 1) == datetime.date(2031, 10, 1)  # a Wednesday
+    assert add_working_days(datetime.date(2031, 10, 3), 1) == datetime.date(2031, 10, 6)  # Friday → Monday
 
 
 @pytest.mark.parametrize(

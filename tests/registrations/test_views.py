@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from dealerdesk.registrations.choices import DocumentKind, RegistrationStatus
 from dealerdesk.registrations.models import Registration
+from dealerdesk.registrations.workdays import calendar_covers
 from tests.catalog.factories import StockVehicleFactory
 from tests.registrations.helpers import registration_at
 from tests.sales.factories import OrderFactory
@@ -199,3 +200,13 @@ def test_the_store_admin_sets_the_target_and_others_cannot(client, store_a, make
 
     assert registration_policy_for(store_a).target_working_days == 10
     assert logged_in(client, clerk).get(reverse("registration_settings", args=[store_a.code])).status_code == 404
+
+
+def test_the_tracker_says_when_a_years_holiday_calendar_is_not_known(client, clerk):
+    response = logged_in(client, clerk).get(reverse("registration_list"))
+    missing = response.context["calendar_missing_year"]
+    this_year = timezone.localdate().year
+    expected = next((y for y in (this_year, this_year + 1) if not calendar_covers(y)), None)
+    assert missing == expected
+    note = response.content.decode().split('data-testid="workday-note"')[1].split("</p>")[0]
+    assert (str(missing) in note) is (missing is not None)

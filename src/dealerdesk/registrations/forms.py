@@ -95,5 +95,7 @@ class PolicyForm(BootstrapForm):
         label=_("Target: working days from delivery"),
         min_value=1,
         max_value=120,
-        help_text=_("Weekends are skipped; public holidays are not (see the tracker's note)."),
+        help_text=_(
+            "Counted by the official calendar: weekends and public holidays are skipped, make-up working days count."
+        ),
     )

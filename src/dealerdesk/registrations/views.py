@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,7 +22,7 @@ from dealerdesk.accounts.selectors import store_visible_to
 from dealerdesk.core.errors import DomainError
 from dealerdesk.customers.privacy import can_reveal, masked_id_number
 
-from . import selectors, services
+from . import selectors, services, workdays
 from .choices import DEFAULT_HOLDER, OPEN_STATUSES, RegistrationStatus, moves_for
 from .forms import (
     AssignForm,
@@ -86,8 +87,15 @@ def _tracker(request: HttpRequest, *, overdue_only: bool) -> HttpResponse:
         "missing_word": _("missing"),
         "overdue_word": _("Overdue"),
         "by_customer_word": _("By the customer"),
+        "calendar_missing_year": _first_year_without_calendar(),
     }
     return render(request, "registrations/list.html", context)
+
+
+def _first_year_without_calendar() -> int | None:
+    """This year or next, when the official holiday calendar for it is not known yet (targets then skip weekends)."""
+    this_year = timezone.localdate().year
+    return next((y for y in (this_year, this_year + 1) if not workdays.calendar_covers(y)), None)
 
 
 @login_required

@@ -1,15 +1,33 @@
 """Working days for registration targets.
 
-Saturdays and Sundays are skipped. Chinese public holidays and their make-up working days (调休) are not: they
-change every year by State Council notice, and no calendar of them is kept here. A target that falls across a
-holiday week is therefore a few days early, which errs on the side of chasing the case sooner.
+Vehicle offices (车管所) close on Chinese public holidays and open on their make-up working days (调休), which the
+State Council announces each year. `chinesecalendar` keeps that official calendar; we use it for every year it
+covers. For a year it does not cover yet (the notice for the next year comes out in November), Saturdays and
+Sundays are skipped and holidays are not: such a target errs on the early side, so the case is chased sooner.
 """
 
 from datetime import date, timedelta
+from functools import lru_cache
+
+import chinese_calendar
 
 
+@lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
-    return day.weekday() < 5
+    """True when government offices work on `day` (a holiday is not, a make-up Saturday is)."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:  # a year the official calendar does not cover yet
+        return day.weekday() < 5
+
+
+def calendar_covers(year: int) -> bool:
+    """Whether the official holiday calendar is known for `year` (the settings page says so when it is not)."""
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
 
 
 def add_working_days(start: date, days: int) -> date:
