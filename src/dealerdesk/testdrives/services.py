@@ -25,13 +25,14 @@ from dealerdesk.accounts.permissions import user_can
 from dealerdesk.catalog.choices import DemoStatus
 from dealerdesk.catalog.models import Series, StockVehicle, Trim
 from dealerdesk.core import validators as v
-from dealerdesk.core.audit import audit_record
+from dealerdesk.core.audit import access_record, audit_record
 from dealerdesk.core.crypto import blind_index
 from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
 from dealerdesk.customers import services as customer_services
 from dealerdesk.customers.choices import ConsentPurpose, FollowUpPurpose, Source
 from dealerdesk.customers.models import Consent, Customer
+from dealerdesk.customers.selectors import customer_visible_to
 
 from . import selectors
 from .choices import (
@@ -714,6 +715,40 @@ def mask_licence(number: str) -> str:
     if len(number) == 18:
         return v.mask_resident_id(number)
     return number[:4] + "*" * max(len(number) - 8, 1) + number[-4:] if len(number) > 8 else "*" * len(number)
+
+
+LICENCE_TARGET = "testdrives.driverlicence"
+
+
+def can_reveal_licence(user, licence: DriverLicence) -> bool:
+    """The customer page's own rule: `customers.reveal` in the customer's store and the customer visible to the user
+    (a consultant reveals for their own customers only), scoped to the licence's store."""
+    return (
+        user_can(user, "customers.reveal", licence.customer)
+        and user_can(user, "customers.reveal", licence)
+        and customer_visible_to(user).filter(pk=licence.customer_id).exists()
+    )
+
+
+@transaction.atomic
+def licence_reveal(*, actor: User, licence: DriverLicence, reason: str = "") -> str:
+    """The full licence number for a role allowed to reveal the customer's ID number; every reveal is written to
+    the access log, like the customer's own reveal (customers.privacy.customer_reveal)."""
+    if not can_reveal_licence(actor, licence):
+        raise NotPermitted(_("Your role may not see this customer's full licence number."))
+    if not licence.number:
+        # erased with the customer (PIPL deletion): there is nothing left to show, and nothing to log
+        raise TransitionRefused(_("The licence number has been erased."), code="licence_erased")
+    access_record(
+        actor=actor,
+        kind="reveal",
+        target_type=LICENCE_TARGET,
+        target_id=str(licence.pk),
+        store_id=licence.store_id,
+        fields=["number"],
+        reason=(reason or "")[:200],
+    )
+    return licence.number
 
 
 def _clean_licence_number(value: str) -> str:

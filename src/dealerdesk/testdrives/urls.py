@@ -12,6 +12,7 @@ urlpatterns = [
     path("fleet/<int:pk>/status/", views.demo_car_status, name="demo_car_status"),
     path("settings/<slug:store_code>/", views.testdrive_settings, name="testdrive_settings"),
     path("<int:pk>/", views.testdrive_detail, name="testdrive_detail"),
+    path("<int:pk>/licence/reveal/", views.testdrive_licence_reveal, name="testdrive_licence_reveal"),
     path("<int:pk>/agreement.pdf", views.testdrive_agreement_pdf, name="testdrive_agreement_pdf"),
     path("<int:pk>/<slug:step>/", views.testdrive_step, name="testdrive_step"),
     path("book/<slug:store_code>/", views.public_book, name="testdrive_public_book"),

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -37,7 +38,7 @@ from .choices import (
     TestDriveStatus,
 )
 from .ics import booking_ics
-from .models import Route, TestDrive, TestDriveAgreement, TestDriveChange
+from .models import DriverLicence, Route, TestDrive, TestDriveAgreement, TestDriveChange
 
 PREP_OPEN = (TestDriveStatus.REQUESTED, TestDriveStatus.CONFIRMED, TestDriveStatus.PREPARED)
 
@@ -184,7 +185,17 @@ def _detail_or_404(user, pk: int) -> TestDrive:
         raise Http404 from None
 
 
-def _detail_context(request: HttpRequest, td: TestDrive, errors: dict | None = None, step: str = "") -> dict:
+def _licence_of(td: TestDrive) -> DriverLicence | None:
+    """The booking's licence with its customer taken from the booking (already loaded), saving a query."""
+    licence = td.licence
+    if licence is not None and licence.customer_id == td.customer_id:
+        licence.customer = td.customer
+    return licence
+
+
+def _detail_context(
+    request: HttpRequest, td: TestDrive, errors: dict | None = None, step: str = "", licence_revealed: str = ""
+) -> dict:
     user = request.user
     store = td.store
     agreement = TestDriveAgreement.objects.filter(test_drive=td).defer("pdf", "signature_png").first()
@@ -199,6 +210,9 @@ def _detail_context(request: HttpRequest, td: TestDrive, errors: dict | None = N
         "missing": services.checklist_missing(td) if td.status in PREP_OPEN else [],
         "licence_problem": services.licence_problem(td.licence, td) if td.status in PREP_OPEN else None,
         "licence_masked": services.mask_licence(td.licence.number) if td.licence_id else "",
+        "can_reveal_licence": bool(td.licence_id and td.licence.number)
+        and services.can_reveal_licence(user, _licence_of(td)),
+        "licence_revealed": licence_revealed,
         "has_licence_consent": Consent.objects.filter(
             customer_id=td.customer_id, purpose=ConsentPurpose.LICENCE_CAPTURE, withdrawn_at__isnull=True
         ).exists(),
@@ -242,6 +256,32 @@ def testdrive_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The booking with its history and the steps allowed now."""
     td = _detail_or_404(request.user, pk)
     return render(request, "testdrives/detail.html", _detail_context(request, td))
+
+
+@login_required
+@require_POST
+def testdrive_licence_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The full licence number for a role allowed to reveal it (like the customer's ID number); every reveal is
+    written to the access log. htmx gets the fragment, a plain form post the page with the number shown once."""
+    td = _detail_or_404(request.user, pk)
+    if td.licence_id is None:
+        raise Http404
+    try:
+        number = services.licence_reveal(
+            actor=request.user, licence=_licence_of(td), reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        if request.htmx:
+            return render(request, "customers/_revealed.html", {"error": exc.message}, status=exc.status)
+        messages.error(request, exc.message)
+        return redirect("testdrive_detail", pk=td.pk)
+    if request.htmx:
+        response = render(request, "customers/_revealed.html", {"value": number, "field": "licence"})
+    else:
+        response = render(request, "testdrives/detail.html", _detail_context(request, td, licence_revealed=number))
+    # the full number must not stay in a shared or browser cache
+    patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 def _flag(post, name: str) -> bool:

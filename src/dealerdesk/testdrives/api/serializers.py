@@ -138,6 +138,22 @@ class TestDriveLicenceSerializer(serializers.Serializer):
     expires_on = serializers.DateField()
 
 
+class LicenceRevealRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        label=_("reason"),
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        default="",
+        help_text=_("Why the full number is needed; kept in the access log."),
+    )
+
+
+class LicenceRevealSerializer(serializers.Serializer):
+    licence = serializers.IntegerField(help_text=_("The driver's licence record."))
+    number = serializers.CharField(help_text=_("The full licence number."))
+
+
 class TestDriveAcceptSerializer(serializers.Serializer):
     typed_name = serializers.CharField(max_length=60)
     signature = serializers.CharField(required=False, allow_blank=True, help_text=_("A PNG data URL, optional."))

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -244,6 +245,26 @@ class TestDriveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             return td
 
         return self._step(request, s.TestDriveLicenceSerializer, call)
+
+    @extend_schema(
+        summary="Reveal the full licence number",
+        description="The full number of the booking's driver's licence, for roles allowed to reveal a customer's ID "
+        "number (`customers.reveal`). Every reveal is written to the access log; a refused one answers 403 with "
+        "the reason and is not logged. Everywhere else (the booking's `licence.number`, the page) the number is "
+        "masked.",
+        request=s.LicenceRevealRequestSerializer,
+        responses={200: s.LicenceRevealSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="licence/reveal", filter_backends=[])
+    def licence_reveal(self, request: Request, pk: str) -> Response:
+        td = self.get_object()
+        if td.licence_id is None:
+            raise NotFound(_("No driver's licence is recorded for this test drive."))
+        data = self._input(s.LicenceRevealRequestSerializer, request)
+        number = services.licence_reveal(actor=request.user, licence=td.licence, reason=data["reason"])
+        response = Response({"licence": td.licence_id, "number": number})
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(
         summary="Mark prepared (checklist complete, licence valid)",
