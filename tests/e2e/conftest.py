@@ -79,8 +79,11 @@ def live_app(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Two cores run the server, the browser and PDF generation at once: give assertions room to wait for
+    # the page instead of failing at Playwright's 5-second default.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -91,6 +94,7 @@ def browser():
 def page(browser, request):
     """A fresh browser context per test, tablet-sized; a screenshot is saved when the test ends."""
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    context.set_default_timeout(30_000)
     page = context.new_page()
     yield page
     OUTPUT.mkdir(parents=True, exist_ok=True)
