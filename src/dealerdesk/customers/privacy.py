@@ -96,7 +96,7 @@ def customer_data(customer: Customer) -> dict:
     def rows(qs, fields):
         return [{f: _plain(getattr(o, f)) for f in fields} for o in qs]
 
-    return {
+    data = {
         "customer": {
             f: _plain(getattr(customer, f))
             for f in [
@@ -151,6 +151,10 @@ def customer_data(customer: Customer) -> dict:
         ),
         "feedback": rows(FeedbackItem.objects.filter(customer=customer), ["created_at", "kind", "body", "status"]),
     }
+    # what later apps hold about the person (visits, offers, test drives, orders, deliveries, registrations)
+    for name, section in SUBJECT_SECTIONS.items():
+        data[name] = [{key: _plain(value) for key, value in row.items()} for row in section(customer)]
+    return data
 
 
 def _plain(value):
@@ -201,6 +205,27 @@ def register_eraser(eraser) -> None:
     """Let a later app anonymise its own records of a customer when the customer is erased."""
     if eraser not in ERASERS:
         ERASERS.append(eraser)
+
+
+# Registry of subject-access sections: later apps add, under a section name, a function `customer -> list[dict]`
+# returning the rows their own records hold about the person (plain values; dates and amounts are turned into
+# text like the customers app's own sections). Each function should run one query, so the export stays bounded.
+SUBJECT_SECTIONS: dict = {}
+_CORE_SECTIONS = frozenset({"customer", "contact_points", "needs", "vehicles", "consents", "follow_ups", "feedback"})
+
+
+def register_subject_section(name: str, fn) -> None:
+    """Let a later app add its records of a customer to the subject-access export (`customer_data`)."""
+    if name in _CORE_SECTIONS:
+        raise ValueError(f"{name!r} is a section of the customers app itself")
+    registered = SUBJECT_SECTIONS.get(name)
+    if registered is not None and _qualname(registered) != _qualname(fn):
+        raise ValueError(f"subject section {name!r} is already registered")
+    SUBJECT_SECTIONS[name] = fn
+
+
+def _qualname(fn) -> str:
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ class DeliveriesConfig(AppConfig):
     def ready(self) -> None:
         from dealerdesk.customers.merge import register_customer_relation
 
-        from . import actions, duties  # noqa: F401  register audit labels and periodic duties
+        from . import actions, duties, subject_data  # noqa: F401  register audit labels and periodic duties
         from .models import Delivery, WarrantyClock
 
         register_customer_relation(Delivery)
@@ -20,3 +20,4 @@ class DeliveriesConfig(AppConfig):
         from .services import delivery_cancel_with_order
 
         register_order_cancelled(delivery_cancel_with_order)
+        subject_data.register()  # the customer's access export (PIPL) lists these records

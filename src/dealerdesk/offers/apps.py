@@ -10,8 +10,9 @@ class OffersConfig(AppConfig):
     def ready(self) -> None:
         from dealerdesk.customers.merge import register_customer_relation
 
-        from . import actions, duties, outcomes  # noqa: F401  register audit labels and periodic duties
+        from . import actions, duties, outcomes, subject_data  # noqa: F401  register audit labels and periodic duties
         from .models import Offer
 
         register_customer_relation(Offer)
         outcomes.register()  # the showroom's traffic report counts visits that ended with an offer
+        subject_data.register()  # the customer's access export (PIPL) lists these records

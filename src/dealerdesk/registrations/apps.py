@@ -10,7 +10,7 @@ class RegistrationsConfig(AppConfig):
     def ready(self) -> None:
         from dealerdesk.customers.merge import register_customer_relation
 
-        from . import actions, duties  # noqa: F401  register audit labels and periodic duties
+        from . import actions, duties, subject_data  # noqa: F401  register audit labels and periodic duties
         from .models import Registration
 
         register_customer_relation(Registration)
@@ -19,3 +19,4 @@ class RegistrationsConfig(AppConfig):
         from .services import registration_cancel_with_order
 
         register_order_cancelled(registration_cancel_with_order)
+        subject_data.register()  # the customer's access export (PIPL) lists these records

@@ -10,7 +10,7 @@ class SalesConfig(AppConfig):
     def ready(self) -> None:
         from dealerdesk.customers.merge import register_customer_relation
 
-        from . import actions, legal_hold, outcomes  # noqa: F401  audit labels
+        from . import actions, legal_hold, outcomes, subject_data  # noqa: F401  audit labels
         from .models import Contract, Order, Payment
 
         register_customer_relation(Order)
@@ -18,3 +18,4 @@ class SalesConfig(AppConfig):
         register_customer_relation(Payment)
         outcomes.register()  # the showroom's traffic report counts visits that ended with an order
         legal_hold.register()  # erasing a customer keeps their signed contracts
+        subject_data.register()  # the customer's access export (PIPL) lists these records

@@ -8,4 +8,6 @@ class ShowroomConfig(AppConfig):
     verbose_name = _("Showroom and pre-sales")
 
     def ready(self) -> None:
-        from . import actions, outcomes  # noqa: F401  registers audit labels and the built-in visit outcome
+        from . import actions, outcomes, subject_data  # noqa: F401  registers audit labels and the built-in visit outcome
+
+        subject_data.register()  # the customer's access export (PIPL) lists these records

@@ -11,7 +11,7 @@ class TestDrivesConfig(AppConfig):
         from dealerdesk.customers.merge import register_customer_relation
         from dealerdesk.customers.privacy import register_eraser
 
-        from . import actions, duties, outcomes  # noqa: F401  register audit labels and periodic duties
+        from . import actions, duties, outcomes, subject_data  # noqa: F401  register audit labels and periodic duties
         from .models import DriverLicence, TestDrive, TestDriveAgreement
         from .privacy import erase_customer_records
 
@@ -19,3 +19,4 @@ class TestDrivesConfig(AppConfig):
             register_customer_relation(model)
         outcomes.register()  # the showroom's traffic report counts visits that ended with a test drive
         register_eraser(erase_customer_records)
+        subject_data.register()  # the customer's access export (PIPL) lists these records
