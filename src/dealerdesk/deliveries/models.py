@@ -323,3 +323,35 @@ class DeliveryFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} +{self.day}"
+
+
+def handover_photo_upload_to(photo: "HandoverPhoto", filename: str) -> str:
+    """deliveries/<delivery id>/photos/<random name>: never the uploaded name, so paths cannot be guessed."""
+    return f"deliveries/{photo.delivery_id}/photos/{filename}"
+
+
+class HandoverPhoto(models.Model):
+    """A photo taken at the handover (5.2.3, optional): re-encoded without EXIF, served only to who may see the
+    delivery, fixed once the car is handed over."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(_("photo"), upload_to=handover_photo_upload_to, max_length=200)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=handover_photo_upload_to, max_length=200)
+    content_type = models.CharField(_("image type"), max_length=20)
+    width = models.PositiveIntegerField(_("width (px)"))
+    height = models.PositiveIntegerField(_("height (px)"))
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256 of the stored photo"), max_length=64)
+    original_name = models.CharField(_("uploaded file name"), max_length=255, blank=True)
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    taken_by = models.ForeignKey(USER, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("handover photo")
+        verbose_name_plural = _("handover photos")
+        ordering = ["delivery_id", "created_at", "id"]
+        indexes = [models.Index(fields=["delivery", "created_at"], name="handoverphoto_delivery")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}/{self.pk}"

@@ -14,7 +14,7 @@ from dealerdesk.sales.choices import OrderStatus
 from dealerdesk.sales.models import Order
 
 from .choices import DEFAULT_PDI_ITEMS, DELIVERY_MOVES, OPEN_STATUSES, DeliveryStatus, PdiResult
-from .models import Delivery, DeliveryDocument, DeliveryGift, DeliverySettings, GiftItem, PdiCheck
+from .models import Delivery, DeliveryDocument, DeliveryGift, DeliverySettings, GiftItem, HandoverPhoto, PdiCheck
 
 DEFAULT_PDI_LABELS = dict(DEFAULT_PDI_ITEMS)
 
@@ -169,6 +169,7 @@ def delivery_detail(user, pk: int) -> dict:
         else [],
         "followups": list(delivery.followups.select_related("follow_up__assignee").order_by("day")),
         "warranty": list(delivery.warranty_clocks.order_by("kind")),
+        "photos": list(HandoverPhoto.objects.filter(delivery=delivery).select_related("taken_by")),
         "missing": preparation_missing(delivery, pdi, documents) if delivery.status == DeliveryStatus.SCHEDULED else [],
         "bays": config.bays,
         "may_prepare": prepares and delivery.status == DeliveryStatus.SCHEDULED,
@@ -178,6 +179,11 @@ def delivery_detail(user, pk: int) -> dict:
         "may_handover": sells and delivery.status == DeliveryStatus.PREPARED,
         "may_confirm": sells and delivery.status == DeliveryStatus.PREPARED and delivery.odometer_km is not None,
     }
+
+
+def photos_visible_to(user) -> QuerySet[HandoverPhoto]:
+    """Handover photos of the deliveries the user may see (the same scoping as the delivery itself)."""
+    return HandoverPhoto.objects.filter(delivery__in=delivery_visible_to(user).values("pk")).select_related("taken_by")
 
 
 def week_start(day: datetime.date) -> datetime.date:

@@ -5,10 +5,16 @@ import base64
 import binascii
 import datetime
 import hashlib
+import io
+import uuid
+import warnings
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -52,6 +58,7 @@ from .models import (
     DeliverySettings,
     GiftItem,
     GiftRule,
+    HandoverPhoto,
     PdiCheck,
     WarrantyClock,
 )
@@ -1168,3 +1175,263 @@ def delivery_cancel_with_order(*, actor: User, order: Order, reason: str) -> Non
         target=delivery,
         diff={"status": [before, delivery.status], "reason": [None, reason[:300]]},
     )
+
+
+# ---------------------------------------------------------------- handover photos (5.2.3, optional)
+
+MAX_PHOTOS = 12  # per delivery
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_SIDE = 2048  # long side after downscaling
+MAX_PHOTO_PIXELS = 60_000_000  # refused before decoding: a small file can unpack into gigabytes (decompression bomb)
+THUMBNAIL_SIDE = 320
+# what Pillow says the file is → (stored format, extension, content type); MPO is how phones' JPEGs often open
+PHOTO_FORMATS = {
+    "JPEG": ("JPEG", "jpg", "image/jpeg"),
+    "MPO": ("JPEG", "jpg", "image/jpeg"),
+    "PNG": ("PNG", "png", "image/png"),
+    "WEBP": ("WEBP", "webp", "image/webp"),
+}
+PHOTO_DECODERS = ["JPEG", "PNG", "WEBP"]  # the only decoders Pillow may try (the JPEG one also opens MPO)
+
+
+@dataclass
+class PhotoRefusal:
+    """One file that was not kept, and why (translated)."""
+
+    name: str
+    code: str
+    detail: str
+
+
+@dataclass
+class _CleanPhoto:
+    name: str
+    content: bytes
+    thumbnail: bytes
+    extension: str
+    content_type: str
+    width: int
+    height: int
+
+
+def _photo_refusal(name: str, code: str, detail: str) -> PhotoRefusal:
+    return PhotoRefusal(name=name, code=code, detail=detail)
+
+
+def _encode(image, fmt: str, **params) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+def _clean_photo(upload) -> _CleanPhoto | PhotoRefusal:
+    """Check one uploaded file is really a JPEG, PNG or WebP image (by its content, not its name) and re-encode it:
+    turned upright, at most 2048 px on the long side, and without EXIF, XMP or text chunks (GPS position, camera
+    serial) — only the colour profile is kept."""
+    from PIL import Image, ImageOps
+
+    name = str(getattr(upload, "name", "") or "")[:255]
+    size = getattr(upload, "size", None) or 0
+    if size == 0:
+        return _photo_refusal(name, "photo_empty", _("%(name)s: the file is empty.") % {"name": name})
+    if size > MAX_PHOTO_BYTES:
+        return _photo_refusal(
+            name,
+            "photo_too_large",
+            _("%(name)s: the file is larger than %(mb)s MB.") % {"name": name, "mb": MAX_PHOTO_BYTES // (1024 * 1024)},
+        )
+    not_image = _photo_refusal(
+        name, "photo_not_image", _("%(name)s: this is not a JPEG, PNG or WebP image.") % {"name": name}
+    )
+
+    too_many_pixels = _photo_refusal(
+        name,
+        "photo_too_many_pixels",
+        _("%(name)s: the image has too many pixels (at most %(mp)s megapixels).")
+        % {"name": name, "mp": MAX_PHOTO_PIXELS // 1_000_000},
+    )
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its two bomb limits; here any image past them is refused
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            upload.seek(0)
+            with Image.open(upload, formats=PHOTO_DECODERS) as probe:
+                if probe.width * probe.height > MAX_PHOTO_PIXELS:
+                    return too_many_pixels
+                probe.verify()  # a damaged file fails here, before it is decoded
+            upload.seek(0)
+            with Image.open(upload, formats=PHOTO_DECODERS) as image:
+                fmt, extension, content_type = PHOTO_FORMATS[image.format]
+                icc_profile = image.info.get("icc_profile")
+                image.load()  # a truncated file fails here
+                upright = ImageOps.exif_transpose(image)  # phones store the rotation in EXIF, which is dropped below
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return too_many_pixels
+    except Exception:  # any other failure to decode (broken EXIF, odd chunks) is a bad file, not a server error
+        return not_image
+    upright.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE), Image.Resampling.LANCZOS)
+    if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    elif fmt == "WEBP" and upright.mode not in ("RGB", "RGBA"):
+        upright = upright.convert("RGBA" if "A" in upright.getbands() or "transparency" in upright.info else "RGB")
+    elif fmt == "PNG" and upright.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+        upright = upright.convert("RGBA")
+    # a fresh info dict: nothing of the original's metadata reaches the encoder
+    upright.info = {}
+    params: dict[str, Any] = {"icc_profile": icc_profile} if icc_profile else {}
+    if fmt == "JPEG":
+        params.update(quality=85, optimize=True)
+    elif fmt == "WEBP":
+        params.update(quality=85)
+    else:
+        params.update(optimize=True)
+    content = _encode(upright, fmt, **params)
+    thumb = upright.convert("RGBA") if upright.mode in ("P", "LA") else upright.copy()
+    if thumb.mode == "RGBA":  # JPEG has no transparency: on white
+        background = Image.new("RGB", thumb.size, (255, 255, 255))
+        background.paste(thumb, mask=thumb.getchannel("A"))
+        thumb = background
+    elif thumb.mode != "RGB":
+        thumb = thumb.convert("RGB")
+    thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    thumb.info = {}
+    return _CleanPhoto(
+        name=name,
+        content=content,
+        thumbnail=_encode(thumb, "JPEG", quality=80),
+        extension=extension,
+        content_type=content_type,
+        width=upright.width,
+        height=upright.height,
+    )
+
+
+def may_work_on_photos(actor: User, delivery: Delivery) -> bool:
+    """Who prepares or hands over the delivery: the clerk, a manager, or the delivery's own consultant."""
+    if not any(user_can(actor, p, delivery) for p in PREPARERS):
+        return False
+    return selectors.sees_whole_store(actor, delivery.store_id) or delivery.consultant_id == actor.pk
+
+
+def manages_deliveries(actor: User, delivery: Delivery) -> bool:
+    """Sales managers and administrators (sell and see the whole store), not clerks or consultants."""
+    return user_can(actor, "sales.sell", delivery) and user_can(actor, "customers.view_store", delivery)
+
+
+def _require_photos_open(delivery: Delivery) -> None:
+    """Photos are added and taken away only while the car is prepared and being handed over."""
+    if delivery.status == DeliveryStatus.HANDED_OVER:
+        raise TransitionRefused(
+            _("The car has been handed over: its photos can no longer be changed."), code="photos_locked"
+        )
+    if delivery.status != DeliveryStatus.PREPARED:
+        raise TransitionRefused(_("Photos are taken at the handover: prepare the car first."), code="photos_not_open")
+
+
+def may_delete_photo(actor: User, photo: "HandoverPhoto", delivery: Delivery) -> bool:
+    """The uploader or a manager, before the car is handed over."""
+    if delivery.status != DeliveryStatus.PREPARED or not may_work_on_photos(actor, delivery):
+        return False
+    return photo.taken_by_id == actor.pk or manages_deliveries(actor, delivery)
+
+
+def photos_upload(
+    *, actor: User, delivery: Delivery, files: list, caption: str = ""
+) -> tuple[list["HandoverPhoto"], list[PhotoRefusal]]:
+    """Keep the good files of an upload (at most 12 photos per delivery) and say for each bad one why not.
+
+    The images are checked and re-encoded before the delivery is locked (that is the slow part); the stored files of
+    a transaction that fails are removed again.
+    """
+    if not may_work_on_photos(actor, delivery):
+        raise NotPermitted()
+    _require_photos_open(delivery)
+    if not files:
+        raise ValidationError({"files": [_("Choose one or more photos.")]})
+    caption = (caption or "").strip()[:200]
+    cleaned = [_clean_photo(f) for f in files]
+    refused = [c for c in cleaned if isinstance(c, PhotoRefusal)]
+    good = [c for c in cleaned if isinstance(c, _CleanPhoto)]
+    created: list[HandoverPhoto] = []
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            delivery = _lock(delivery)
+            if not may_work_on_photos(actor, delivery):
+                raise NotPermitted()
+            _require_photos_open(delivery)
+            room = MAX_PHOTOS - HandoverPhoto.objects.filter(delivery=delivery).count()
+            for photo in good:
+                if room <= 0:
+                    refused.append(
+                        _photo_refusal(
+                            photo.name,
+                            "photo_limit",
+                            _("%(name)s: a delivery has at most %(n)s photos.") % {"name": photo.name, "n": MAX_PHOTOS},
+                        )
+                    )
+                    continue
+                key = uuid.uuid4().hex
+                row = HandoverPhoto(
+                    delivery=delivery,
+                    content_type=photo.content_type,
+                    width=photo.width,
+                    height=photo.height,
+                    size=len(photo.content),
+                    sha256=hashlib.sha256(photo.content).hexdigest(),
+                    original_name=photo.name,
+                    caption=caption,
+                    taken_by=actor,
+                )
+                row.file.save(f"{key}.{photo.extension}", ContentFile(photo.content), save=False)
+                stored.append(row.file.name)
+                row.thumbnail.save(f"{key}-thumb.jpg", ContentFile(photo.thumbnail), save=False)
+                stored.append(row.thumbnail.name)
+                row.save()
+                created.append(row)
+                room -= 1
+                audit_record(
+                    actor=actor,
+                    action="delivery.photo_added",
+                    target=delivery,
+                    diff={
+                        "photo": [None, row.pk],
+                        "name": [None, row.original_name],
+                        "sha256": [None, row.sha256],
+                    },
+                )
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return created, refused
+
+
+def photo_delete(*, actor: User, photo: "HandoverPhoto") -> None:
+    """Take a photo away (the uploader or a manager) while the car is not yet handed over; the files go after
+    commit."""
+    with transaction.atomic():
+        delivery = _lock(photo.delivery)
+        photo = HandoverPhoto.objects.select_for_update().filter(pk=photo.pk, delivery=delivery).first()
+        if photo is None:
+            raise DomainError(_("This photo has already been removed."), code="photo_gone")
+        if not may_work_on_photos(actor, delivery):
+            raise NotPermitted()
+        _require_photos_open(delivery)
+        if not may_delete_photo(actor, photo, delivery):
+            raise NotPermitted(_("Only whoever uploaded the photo or a manager can remove it."))
+        names = [photo.file.name, photo.thumbnail.name]
+        audit_record(
+            actor=actor,
+            action="delivery.photo_deleted",
+            target=delivery,
+            diff={
+                "photo": [photo.pk, None],
+                "name": [photo.original_name, None],
+                "sha256": [photo.sha256, None],
+                "taken_by": [photo.taken_by_id, None],
+            },
+        )
+        photo.delete()
+        transaction.on_commit(lambda: [default_storage.delete(n) for n in names if n])

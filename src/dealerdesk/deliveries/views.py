@@ -10,7 +10,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -25,8 +25,8 @@ from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import keyset_page
 
 from . import selectors, services
-from .choices import DocumentKind, ExplanationItem, FollowUpRole
-from .models import Delivery, GiftItem, GiftRule
+from .choices import DeliveryStatus, DocumentKind, ExplanationItem, FollowUpRole
+from .models import Delivery, GiftItem, GiftRule, HandoverPhoto
 
 GIFT_PAGE = 50
 
@@ -149,8 +149,15 @@ def _render_detail(request: HttpRequest, pk: int, *, errors=None, form=None, sta
             "invoice_kind": DocumentKind.SALES_INVOICE,
             "local_start": timezone.localtime(delivery.scheduled_at, delivery.store.tz),
             "may_confirm_here": context["may_confirm"] and services.may_confirm(request.user, delivery),
+            "may_add_photos": len(context["photos"]) < services.MAX_PHOTOS
+            and delivery.status == DeliveryStatus.PREPARED
+            and services.may_work_on_photos(request.user, delivery),
+            "max_photos": services.MAX_PHOTOS,
+            "max_photo_mb": services.MAX_PHOTO_BYTES // (1024 * 1024),
         }
     )
+    for photo in context["photos"]:
+        photo.deletable = services.may_delete_photo(request.user, photo, delivery)
     return render(request, "deliveries/detail.html", context, status=status)
 
 
@@ -321,6 +328,82 @@ def delivery_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="delivery-{row[0]}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# ---------------------------------------------------------------- handover photos
+
+
+@login_required
+@require_POST
+def delivery_photos(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload several handover photos at once: the good files are kept, each bad one is named with the reason."""
+    context = _detail_or_404(request.user, pk)
+    delivery = context["delivery"]
+    try:
+        created, refused = services.photos_upload(
+            actor=request.user,
+            delivery=delivery,
+            files=request.FILES.getlist("files"),
+            caption=request.POST.get("caption", ""),
+        )
+    except ValidationError as exc:
+        return _render_detail(request, pk, errors=_errors_of(exc), status=400)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _render_detail(request, pk, status=exc.status)
+    if not created:
+        return _render_detail(request, pk, errors={"files": [r.detail for r in refused]}, status=400)
+    messages.success(request, _("%(n)s photo(s) added.") % {"n": len(created)})
+    for refusal in refused:
+        messages.error(request, refusal.detail)
+    return redirect("delivery_detail", pk=delivery.pk)
+
+
+def photo_response(photo: HandoverPhoto, *, thumbnail: bool = False) -> FileResponse:
+    """The stored photo (or its thumbnail) as a private download: never cached by shared caches."""
+    field = photo.thumbnail if thumbnail else photo.file
+    try:
+        handle = field.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    content_type = "image/jpeg" if thumbnail else photo.content_type
+    extension = "jpg" if thumbnail else field.name.rsplit(".", 1)[-1]
+    response = FileResponse(handle, content_type=content_type)
+    suffix = "-thumb" if thumbnail else ""
+    response["Content-Disposition"] = f'inline; filename="handover-{photo.delivery_id}-{photo.pk}{suffix}.{extension}"'
+    response["Cache-Control"] = "private, max-age=600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _visible_photo(request: HttpRequest, pk: int, photo_id: int) -> HandoverPhoto:
+    photo = selectors.photos_visible_to(request.user).filter(pk=photo_id, delivery_id=pk).first()
+    if photo is None:
+        raise Http404
+    return photo
+
+
+@login_required
+def delivery_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
+    """One handover photo, to whoever may see the delivery (there is no public media URL)."""
+    return photo_response(_visible_photo(request, pk, photo_id))
+
+
+@login_required
+def delivery_photo_thumbnail(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
+    return photo_response(_visible_photo(request, pk, photo_id), thumbnail=True)
+
+
+@login_required
+@require_POST
+def delivery_photo_delete(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
+    photo = _visible_photo(request, pk, photo_id)
+    return _act(
+        request,
+        pk,
+        lambda d: services.photo_delete(actor=request.user, photo=photo),
+        _("Photo removed."),
+    )
 
 
 # ---------------------------------------------------------------- gifts

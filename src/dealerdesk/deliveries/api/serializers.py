@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from .. import selectors
 from ..choices import DeliveryStatus, DocumentKind, ExplanationItem
-from ..models import Delivery, DeliveryDocument, DeliveryGift, GiftItem, PdiCheck
+from ..models import Delivery, DeliveryDocument, DeliveryGift, GiftItem, HandoverPhoto, PdiCheck
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
 
@@ -182,6 +182,63 @@ class ConfirmInputSerializer(serializers.Serializer):
     signature = serializers.CharField(
         required=False, allow_blank=True, help_text="Optional drawn signature: a PNG data URL or base64."
     )
+
+
+# ---------------------------------------------------------------- handover photos
+
+
+class HandoverPhotoSerializer(serializers.ModelSerializer):
+    """A handover photo as stored: re-encoded, without EXIF; `url` and `thumbnail_url` need the caller's login."""
+
+    taken_by = serializers.StringRelatedField(read_only=True)
+    url = serializers.SerializerMethodField(help_text="The photo (at most 2048 px on the long side).")
+    thumbnail_url = serializers.SerializerMethodField(help_text="A JPEG thumbnail (at most 320 px).")
+
+    class Meta:
+        model = HandoverPhoto
+        fields = [
+            "id",
+            "caption",
+            "content_type",
+            "width",
+            "height",
+            "size",
+            "sha256",
+            "original_name",
+            "taken_by",
+            "created_at",
+            "url",
+            "thumbnail_url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, obj: HandoverPhoto) -> str:
+        return f"/api/v1/deliveries/{obj.delivery_id}/photos/{obj.pk}/"
+
+    def get_thumbnail_url(self, obj: HandoverPhoto) -> str:
+        return f"/api/v1/deliveries/{obj.delivery_id}/photos/{obj.pk}/thumbnail/"
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    """multipart/form-data: one or more `files` (JPEG, PNG or WebP, at most 10 MB each, 12 per delivery)."""
+
+    files = serializers.ListField(child=serializers.FileField(), help_text="Repeat the field for several photos.")
+    caption = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class PhotoRefusalSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The uploaded file's name.")
+    code = serializers.CharField(
+        help_text="`photo_not_image`, `photo_too_large`, `photo_too_many_pixels`, `photo_empty` or `photo_limit`"
+    )
+    detail = serializers.CharField()
+
+
+class PhotoUploadAnswerSerializer(serializers.Serializer):
+    """The photos kept, and each refused file with the reason (the good ones are kept even when others fail)."""
+
+    photos = HandoverPhotoSerializer(many=True)
+    rejected = PhotoRefusalSerializer(many=True)
 
 
 # ---------------------------------------------------------------- gifts

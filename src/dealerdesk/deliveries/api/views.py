@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,6 +21,7 @@ from dealerdesk.offers.models import Promotion
 
 from .. import selectors, services
 from ..models import Delivery, DeliveryGift, GiftItem
+from ..views import photo_response
 from . import serializers as s
 
 
@@ -249,6 +251,105 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         response["X-Content-SHA256"] = sha256
         response["Cache-Control"] = "no-store"
         return response
+
+    # ------------------------------------------------------------ handover photos
+
+    def _photo(self, request: Request, pk: str, photo_id: str):
+        photo = selectors.photos_visible_to(request.user).filter(pk=photo_id, delivery_id=pk).first()
+        if photo is None:
+            raise Http404
+        return photo
+
+    @extend_schema(
+        methods=["GET"],
+        summary="List the handover photos",
+        responses={200: s.HandoverPhotoSerializer(many=True), 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Upload handover photos (multipart, several at once)",
+        description="Only while the car is prepared and being handed over (409 `photos_not_open`, after the handover "
+        "409 `photos_locked`). Each file must really be a JPEG, PNG or WebP image of at most 10 MB; it is turned "
+        "upright, downscaled to at most 2048 px and stored without EXIF (GPS). The good files are kept; each bad "
+        "one is listed under `rejected` with its reason. 400 when none was kept.",
+        request={"multipart/form-data": s.PhotoUploadSerializer},
+        responses={201: s.PhotoUploadAnswerSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        pagination_class=None,
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def photos(self, request: Request, pk: str) -> Response:
+        delivery = self.get_object()
+        if request.method == "GET":
+            rows = selectors.photos_visible_to(request.user).filter(delivery=delivery)
+            return Response(s.HandoverPhotoSerializer(rows, many=True).data)
+        created, refused = services.photos_upload(
+            actor=request.user,
+            delivery=delivery,
+            files=request.FILES.getlist("files"),
+            caption=request.data.get("caption", ""),
+        )
+        rejected = [{"name": r.name, "code": r.code, "detail": r.detail} for r in refused]
+        if not created:
+            return Response(
+                {"code": "invalid", "files": [r["detail"] for r in rejected], "rejected": rejected},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        body = {"photos": s.HandoverPhotoSerializer(created, many=True).data, "rejected": rejected}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="One handover photo (the image)",
+        operation_id="v1_deliveries_photo_file",
+        responses={
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/webp"): OpenApiTypes.BINARY,
+            404: ERRORS[404],
+        },
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Remove a handover photo",
+        description="By whoever uploaded it or a manager, before the car is handed over (then 409 `photos_locked`).",
+        operation_id="v1_deliveries_photo_delete",
+        request=None,
+        responses={204: None, **_errors(403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "delete"],
+        url_path=r"photos/(?P<photo_id>[0-9]+)",
+        filter_backends=[],
+        pagination_class=None,
+        content_negotiation_class=FirstRendererNegotiation,
+    )
+    def photo(self, request: Request, pk: str, photo_id: str):
+        photo = self._photo(request, pk, photo_id)
+        if request.method == "GET":
+            return photo_response(photo)
+        services.photo_delete(actor=request.user, photo=photo)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="A handover photo's thumbnail (JPEG)",
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: ERRORS[404]},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"photos/(?P<photo_id>[0-9]+)/thumbnail",
+        filter_backends=[],
+        pagination_class=None,
+        content_negotiation_class=FirstRendererNegotiation,
+    )
+    def photo_thumbnail(self, request: Request, pk: str, photo_id: str):
+        return photo_response(self._photo(request, pk, photo_id), thumbnail=True)
 
 
 @extend_schema_view(
