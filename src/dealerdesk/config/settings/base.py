@@ -91,7 +91,7 @@ def database_from_env(default_sqlite: Path) -> dict:
         db.setdefault("TEST", {})["NAME"] = os.environ.get("DEALERDESK_TEST_DB_NAME") or None
         return db
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "dealerdesk.core.sqlite3",  # Django's, with a fair queue for writers
         "NAME": default_sqlite,
         # IMMEDIATE takes the write lock at BEGIN: check-then-insert in a service is serialised.
         "OPTIONS": {
