@@ -4,6 +4,7 @@ and the balance; the clerk books the delivery, passes the PDI, collects the docu
 the car over with the signed confirmation; the clerk takes the registration from documents to plates; the customer's
 timeline shows every step."""
 
+import io
 import random
 import re
 import subprocess
@@ -195,6 +196,12 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
         box.check()
     page.locator("#odo").fill("12")
     page.get_by_test_id("handover-save").click()
+    # and photographs the car with its new owner
+    page.get_by_test_id("photo-upload").locator("input[name=files]").set_input_files(
+        files=[{"name": "交车合影.jpg", "mimeType": "image/jpeg", "buffer": _photo_jpeg()}]
+    )
+    page.get_by_test_id("photo-submit").click()
+    expect(page.get_by_test_id("photo-count")).to_have_text("1 / 12")
     page.locator("#cname").fill(name)
     draw_signature(page, "[data-testid=confirm-form] canvas")
     shot("7-confirmation")
@@ -204,6 +211,11 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
     expect(page.get_by_test_id("delivery-warranty")).to_be_visible()
     text = pdf_text(page, "delivery-pdf", "insales-delivery.pdf")
     assert vin in text and gift_name in text and "12" in text, text
+    # the photo stays, served through the scoped view, and can no longer be removed
+    thumbnail = page.get_by_test_id("handover-photos").locator("img")
+    expect(thumbnail).to_have_count(1)
+    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") > 0
+    expect(page.locator("[data-testid^=photo-delete-]")).to_have_count(0)
     shot("8-handed-over")
     log_out(page)
 
@@ -285,3 +297,12 @@ def _register(page: Page, live_app: str, name: str, vin: str, mobile: str, shot)
     expect(page.get_by_test_id("complete-form")).to_have_count(0)
     shot("9b-registration-complete")
     log_out(page)
+
+
+def _photo_jpeg() -> bytes:
+    """A real JPEG, as a phone would send it (the server re-encodes it without metadata)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (30, 90, 160)).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()

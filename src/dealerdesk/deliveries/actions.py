@@ -18,6 +18,8 @@ register_action_labels(
         "delivery.handover_recorded": _("Handover explained, odometer recorded"),
         "delivery.handed_over": _("Car handed over (confirmation signed)"),
         "delivery.cancelled": _("Delivery cancelled with the order"),
+        "delivery.photo_added": _("Handover photo added"),
+        "delivery.photo_deleted": _("Handover photo removed"),
         "delivery_settings.updated": _("Delivery settings changed"),
         "gift.created": _("Gift added"),
         "gift.restocked": _("Gift stock changed"),
