@@ -327,3 +327,27 @@ def test_the_api_lists_uploads_serves_and_deletes(api, store_a, store_b, consult
     api.force_authenticate(consultant)
     assert api.delete(first["url"]).status_code == 204
     assert [p["id"] for p in api.get(url).json()] == [body["photos"][1]["id"]]
+
+
+def test_the_access_export_lists_the_photos_and_erasure_removes_them(
+    store_a, make_staff, consultant, delivery, django_capture_on_commit_callbacks
+):
+    from dealerdesk.customers.privacy import customer_data, customer_erase
+
+    created, _ = services.photos_upload(
+        actor=consultant, delivery=delivery, files=[upload("合影.jpg", image_bytes())], caption="交车合影"
+    )
+    photo = created[0]
+    listed = customer_data(delivery.customer)["delivery_photos"]
+    assert [(p["caption"], p["sha256"], p["delivery_number"]) for p in listed] == [
+        ("交车合影", photo.sha256, delivery.number)
+    ]
+    names = [photo.file.name, photo.thumbnail.name]
+    assert all(default_storage.exists(n) for n in names)
+    # the photo may show the person: it goes with the erasure, the delivery record stays under the legal hold
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_erase(actor=make_staff("sales_manager", store_a), customer=delivery.customer, reason="删除请求 #7")
+    assert not HandoverPhoto.objects.filter(delivery=delivery).exists()
+    assert not any(default_storage.exists(n) for n in names)
+    delivery.refresh_from_db()
+    assert delivery.number

@@ -21,3 +21,8 @@ class DeliveriesConfig(AppConfig):
 
         register_order_cancelled(delivery_cancel_with_order)
         subject_data.register()  # the customer's access export (PIPL) lists these records
+        from dealerdesk.customers.privacy import register_eraser
+
+        from .privacy import erase_customer_records
+
+        register_eraser(erase_customer_records)

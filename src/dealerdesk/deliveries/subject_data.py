@@ -4,7 +4,7 @@ from django.db.models import F
 
 from dealerdesk.customers.privacy import register_subject_section
 
-from .models import Delivery, DeliveryFollowUp, DeliveryGift, WarrantyClock
+from .models import Delivery, DeliveryFollowUp, DeliveryGift, HandoverPhoto, WarrantyClock
 
 
 def deliveries(customer) -> list[dict]:
@@ -77,8 +77,18 @@ def delivery_follow_ups(customer) -> list[dict]:
     )
 
 
+def delivery_photos(customer) -> list[dict]:
+    """The photos taken at their handovers (they may show the person); the images are given on request."""
+    return list(
+        HandoverPhoto.objects.filter(delivery__customer=customer)
+        .order_by("delivery_id", "created_at", "id")
+        .values("caption", "created_at", "width", "height", "sha256", delivery_number=F("delivery__number"))
+    )
+
+
 def register() -> None:
     register_subject_section("deliveries", deliveries)
     register_subject_section("delivery_gifts", delivery_gifts)
     register_subject_section("warranty_clocks", warranty_clocks)
     register_subject_section("delivery_follow_ups", delivery_follow_ups)
+    register_subject_section("delivery_photos", delivery_photos)
