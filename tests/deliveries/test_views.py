@@ -5,9 +5,11 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from dealerdesk.core.models import AuditEntry
 from dealerdesk.deliveries.choices import DeliveryStatus, DocumentKind, ExplanationItem
-from dealerdesk.deliveries.models import Delivery, DeliveryDocument, GiftItem, PdiCheck
+from dealerdesk.deliveries.models import Delivery, DeliveryDocument, GiftItem, GiftRule, PdiCheck
 from tests.deliveries.factories import (
     D,
     GiftItemFactory,
@@ -18,6 +20,7 @@ from tests.deliveries.factories import (
     signature_png,
     slot,
 )
+from tests.offers.helpers import promotion
 
 pytestmark = pytest.mark.django_db
 
@@ -170,6 +173,38 @@ def test_gift_list_create_restock_and_rules(client, store_a, make_staff, django_
     html = response.content.decode()
     assert GiftItem.objects.get(pk=gift.pk).stock == 10 and 'data-testid="gift-rules"' in html
     assert html.count("data-gift=") == 6
+
+
+def test_gift_rules_by_promotion_from_the_page_and_retired(client, store_a, store_b, make_staff):
+    admin = make_staff("store_admin", store_a)
+    client.force_login(admin)
+    gift = GiftItemFactory(store=store_a, name="车载冰箱", stock=3)
+    running = promotion(store_a, name="双十二购车节")
+    ended = promotion(store_a, name="国庆特惠", ends_on=timezone.localdate() - datetime.timedelta(days=1))
+    elsewhere = promotion(store_b, name="别店促销")
+    html = client.get(reverse("gift_list")).content.decode()
+    assert "双十二购车节" in html and "国庆特惠" not in html and "别店促销" not in html
+    # a promotion that has ended or belongs to another store is refused with the field named, nothing written
+    for wrong in (ended, elsewhere):
+        response = client.post(
+            reverse("gift_action"), {"action": "rule", "gift": gift.pk, "quantity": "1", "promotion": wrong.pk}
+        )
+        assert response.status_code == 400 and 'data-testid="error-promotion"' in response.content.decode()
+    assert not GiftRule.objects.exists()
+    client.post(reverse("gift_action"), {"action": "rule", "gift": gift.pk, "quantity": "1", "promotion": running.pk})
+    rule = GiftRule.objects.get()
+    assert rule.promotion == running and rule.trim is None and rule.min_order_total is None
+    assert f'data-testid="rule-retire-{rule.pk}"' in client.get(reverse("gift_list")).content.decode()
+    # a consultant may not retire it; the administrator does, and it leaves the list
+    client.force_login(make_staff("consultant", store_a))
+    assert client.post(reverse("gift_action"), {"action": "retire_rule", "rule": rule.pk}).status_code == 403
+    client.force_login(admin)
+    client.post(reverse("gift_action"), {"action": "retire_rule", "rule": rule.pk})
+    rule.refresh_from_db()
+    assert rule.is_active is False
+    assert 'data-testid="gift-rules"' not in client.get(reverse("gift_list")).content.decode()
+    assert AuditEntry.objects.filter(action="gift_rule.retired", target_id=str(gift.pk)).exists()
+    assert client.post(reverse("gift_action"), {"action": "retire_rule", "rule": rule.pk}).status_code == 404
 
 
 def test_gift_list_empty_state_and_no_forms_for_consultants(client, store_a, consultant):

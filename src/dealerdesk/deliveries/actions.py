@@ -24,5 +24,6 @@ register_action_labels(
         "gift.created": _("Gift added"),
         "gift.restocked": _("Gift stock changed"),
         "gift_rule.created": _("Gift rule added"),
+        "gift_rule.retired": _("Gift rule retired"),
     }
 )

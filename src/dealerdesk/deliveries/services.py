@@ -804,6 +804,19 @@ def gift_rule_create(
 
 
 @transaction.atomic
+def gift_rule_retire(*, actor: User, rule: GiftRule) -> GiftRule:
+    """Stop a gift policy for deliveries booked from now on (gifts already on deliveries stay)."""
+    rule = GiftRule.objects.select_for_update().select_related("gift").get(pk=rule.pk)
+    _require_any(actor, ("store.manage",), rule.gift)
+    if not rule.is_active:
+        raise TransitionRefused(_("This gift rule has already been retired."), code="rule_retired")
+    rule.is_active = False
+    rule.save(update_fields=["is_active"])
+    audit_record(actor=actor, action="gift_rule.retired", target=rule.gift, diff={"rule": [rule.pk, None]})
+    return rule
+
+
+@transaction.atomic
 def delivery_gift_set(*, actor: User, delivery: Delivery, gift: GiftItem, quantity: int) -> DeliveryGift | None:
     """Give (or, with quantity 0, take back) a gift on this delivery before the handover."""
     delivery = _lock(delivery)

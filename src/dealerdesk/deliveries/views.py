@@ -10,6 +10,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +24,7 @@ from dealerdesk.catalog.choices import CertificateHolder, Origin
 from dealerdesk.catalog.models import Trim
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import keyset_page
+from dealerdesk.offers.models import Promotion
 
 from . import selectors, services
 from .choices import DeliveryStatus, DocumentKind, ExplanationItem, FollowUpRole
@@ -428,10 +430,23 @@ def _gift_context(request: HttpRequest, **extra) -> dict:
         "trims": list(Trim.objects.filter(is_active=True).select_related("series__brand")[:200])
         if any(user_can(user, "store.manage", s) for s in stores)
         else [],
+        "promotions": list(_rule_promotions(user, stores)[:200]),
         "errors": {},
         "form": {},
         **extra,
     }
+
+
+def _rule_promotions(user, stores):
+    """Running or coming promotions a gift rule may name: the managed stores' own and their groups' shared ones."""
+    managed = [s for s in stores if user_can(user, "store.manage", s)]
+    if not managed:
+        return Promotion.objects.none()
+    return (
+        Promotion.objects.filter(is_active=True, ends_on__gte=timezone.localdate())
+        .filter(Q(store__in=managed) | Q(store__isnull=True, group_id__in={s.group_id for s in managed}))
+        .order_by("ends_on", "id")
+    )
 
 
 @login_required
@@ -471,14 +486,30 @@ def gift_action(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Stock updated."))
             else:
                 trim = Trim.objects.filter(pk=_int(p.get("trim"), 0)).first()
+                promotion = None
+                if p.get("promotion"):
+                    promotion = (
+                        _rule_promotions(request.user, list(stores.values()))
+                        .filter(pk=_int(p.get("promotion"), 0))
+                        .first()
+                    )
+                    if promotion is None:
+                        raise ValidationError({"promotion": [_("Choose a running promotion of this store.")]})
                 services.gift_rule_create(
                     actor=request.user,
                     gift=gift,
                     quantity=_int(p.get("quantity"), 0),
                     trim=trim,
+                    promotion=promotion,
                     min_order_total=p.get("min_order_total", ""),
                 )
                 messages.success(request, _("Gift rule added."))
+        elif what == "retire_rule":
+            rule = GiftRule.objects.filter(pk=_int(p.get("rule"), 0), store_id__in=list(stores), is_active=True).first()
+            if rule is None:
+                raise Http404
+            services.gift_rule_retire(actor=request.user, rule=rule)
+            messages.success(request, _("Gift rule retired."))
         else:
             raise Http404
     except ValidationError as exc:
