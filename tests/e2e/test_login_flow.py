@@ -27,11 +27,19 @@ def test_consultant_logs_in_in_chinese_switches_to_english_and_logs_out(live_app
     expect(page.get_by_test_id("welcome")).to_have_text("Welcome, 王磊")
     expect(page.get_by_test_id("my-stores")).to_contain_text("Sales consultant")
     shot("home-en")
-    # and log out
+    # and log out: the login page stays in their language
     page.get_by_test_id("user-menu").click()
     page.get_by_test_id("logout").click()
     expect(page).to_have_url(f"{live_app}/login/")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    # the choice is kept with the user: back to Chinese, as the other browser tests expect of 王磊
+    page.get_by_label("Username").fill("consultant")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("welcome")).to_have_text("Welcome, 王磊")
+    page.get_by_test_id("user-menu").click()
+    page.get_by_test_id("lang-zh-hans").click()
+    expect(page.get_by_test_id("welcome")).to_have_text("欢迎，王磊")
 
 
 def test_wrong_password_shows_a_clear_message(live_app, page):
