@@ -31,6 +31,8 @@ from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, Transiti
 from dealerdesk.core.services import notification_queue
 from dealerdesk.customers import services as customer_services
 from dealerdesk.customers.choices import STAGE_MOVES, FollowUpPurpose, Stage
+from dealerdesk.offers.engine import yuan
+from dealerdesk.offers.selectors import offer_policy_for
 from dealerdesk.sales import selectors as sales_selectors
 from dealerdesk.sales import services as sales_services
 from dealerdesk.sales.models import Order
@@ -767,6 +769,14 @@ def gift_restock(*, actor: User, gift: GiftItem, change: int, reason: str = "") 
     return gift
 
 
+def _promotion_fits_gift(promotion, gift: GiftItem) -> bool:
+    """The gift's store's own promotion, or a group-wide one of that store's dealer group (never another group's)."""
+    store_group_id = Store.objects.filter(pk=gift.store_id).values_list("group_id", flat=True).first()
+    if promotion.group_id != store_group_id:
+        return False
+    return promotion.store_id in (None, gift.store_id)
+
+
 @transaction.atomic
 def gift_rule_create(
     *,
@@ -790,7 +800,7 @@ def gift_rule_create(
                 raise InvalidOperation
         except InvalidOperation:
             errors["min_order_total"] = [_("Enter an amount in yuan.")]
-    if promotion is not None and promotion.store_id not in (None, gift.store_id):
+    if promotion is not None and not _promotion_fits_gift(promotion, gift):
         errors["promotion"] = [_("This promotion belongs to another store.")]
     if trim is None and promotion is None and total is None:
         errors["__all__"] = [_("Set at least one condition: trim, promotion or order value.")]
@@ -816,6 +826,39 @@ def gift_rule_retire(*, actor: User, rule: GiftRule) -> GiftRule:
     return rule
 
 
+def hand_added_gift_value(delivery: Delivery) -> Decimal:
+    """The value of the delivery's gifts beyond what the store's gift rules gave.
+
+    A gift from a rule keeps the rule on its row (set at booking); only units above the rule's quantity, and rows
+    without a rule, were given by hand.
+    """
+    total = Decimal("0")
+    for row in DeliveryGift.objects.filter(delivery_id=delivery.pk).select_related("gift", "rule"):
+        from_rule = row.rule.quantity if row.rule_id else 0
+        total += max(row.quantity - from_rule, 0) * row.gift.unit_value
+    return total
+
+
+def _check_gift_authority(actor: User, delivery: Delivery, before: Decimal) -> None:
+    """Gifts by hand are a discount in kind: above the consultant's discount authority a sales manager decides."""
+    if user_can(actor, "sales.approve_discount", delivery.store):
+        return
+    after = hand_added_gift_value(delivery)
+    if after <= before:
+        return  # taking gifts back is always allowed, even when what is left stays above the limit
+    limit = offer_policy_for(delivery.store_id).discount_limit
+    if after > limit:
+        raise NotPermitted(
+            _(
+                "Gifts added by hand would be worth %(value)s, above the limit of %(limit)s without a sales "
+                "manager: ask a sales manager to add them."
+            )
+            % {"value": yuan(after), "limit": yuan(limit)},
+            code="gift_value_above_limit",
+            extra={"limit": str(limit), "value": str(after)},
+        )
+
+
 @transaction.atomic
 def delivery_gift_set(*, actor: User, delivery: Delivery, gift: GiftItem, quantity: int) -> DeliveryGift | None:
     """Give (or, with quantity 0, take back) a gift on this delivery before the handover."""
@@ -828,6 +871,7 @@ def delivery_gift_set(*, actor: User, delivery: Delivery, gift: GiftItem, quanti
         raise ValidationError({"quantity": [_("Enter a quantity from 0 to 20.")]})
     row = DeliveryGift.objects.filter(delivery=delivery, gift=gift).first()
     before = row.quantity if row else 0
+    value_before = hand_added_gift_value(delivery)
     if quantity == 0:
         if row:
             row.delete()
@@ -837,6 +881,8 @@ def delivery_gift_set(*, actor: User, delivery: Delivery, gift: GiftItem, quanti
         row.save(update_fields=["quantity"])
     else:
         row = DeliveryGift.objects.create(delivery=delivery, gift=gift, quantity=quantity)
+    # checked on the rows as written; a refusal rolls the change back with the transaction
+    _check_gift_authority(actor, delivery, value_before)
     audit_record(
         actor=actor,
         action="delivery.gift_set",
@@ -1410,7 +1456,6 @@ def photos_upload(
                     target=delivery,
                     diff={
                         "photo": [None, row.pk],
-                        "name": [None, row.original_name],
                         "sha256": [None, row.sha256],
                     },
                 )
@@ -1441,7 +1486,6 @@ def photo_delete(*, actor: User, photo: "HandoverPhoto") -> None:
             target=delivery,
             diff={
                 "photo": [photo.pk, None],
-                "name": [photo.original_name, None],
                 "sha256": [photo.sha256, None],
                 "taken_by": [photo.taken_by_id, None],
             },

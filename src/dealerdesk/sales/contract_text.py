@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.catalog.choices import Origin
+from dealerdesk.core import validators as v
 from dealerdesk.offers.engine import line_text, yuan
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -126,6 +127,55 @@ def render(body: str, values: dict[str, str], *, blank: str = "＿＿＿＿") ->
 def _local_mobile(mobile: str) -> str:
     """A Chinese mobile as written on paper (13800138000), other numbers as stored."""
     return mobile[3:] if mobile and mobile.startswith("+86") else (mobile or "")
+
+
+# Personal numbers as they may stand in a contract text: a Chinese mobile (13800138000, +86 138 0013 8000) and an
+# 18-character resident ID number. Not glued to other letters or digits, so a VIN or a contract number is left alone.
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![0-9A-Za-z])", r"(?![0-9A-Za-z])"
+_MOBILE_IN_TEXT = re.compile(_EDGE_BEFORE + r"(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _EDGE_AFTER)
+_RESIDENT_ID_IN_TEXT = re.compile(_EDGE_BEFORE + r"\d{17}[\dXx]" + _EDGE_AFTER)
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def mask_personal_numbers(text: str, *, customer=None, store=None) -> str:
+    """The text for the screen: the customer's mobile and ID number, and any other mobile or resident ID number in
+    it, masked as on the customer page (138****8000, 1101**********1234). The store's own phone stays readable.
+
+    The stored text and the signed PDF keep the full values: they are the legal document the customer receives;
+    seeing them in full on screen is a reveal, which goes through the customer page and its access log.
+    """
+    if not text:
+        return text or ""
+    # the customer's own values first, as the contract writes them: this also covers numbers outside China
+    if customer is not None:
+        known = []
+        if customer.mobile:
+            shown = v.mask_mobile(customer.mobile)
+            known += [(customer.mobile, shown), (_local_mobile(customer.mobile), shown)]
+        if getattr(customer, "id_number", ""):
+            known.append((customer.id_number, v.mask_resident_id(customer.id_number)))
+        for value, shown in sorted(known, key=lambda pair: -len(pair[0])):
+            if len(value) >= 5:  # never a short fragment that could match an amount or a date
+                text = text.replace(value, shown)
+    store_phone = _digits(getattr(store, "phone", "") or "")
+
+    def _mobile(match: re.Match) -> str:
+        digits = _digits(match.group(0))
+        local = digits[2:] if len(digits) == 13 else digits
+        if store_phone and store_phone.endswith(local):
+            return match.group(0)
+        return v.mask_mobile("+86" + local)
+
+    text = _RESIDENT_ID_IN_TEXT.sub(lambda m: v.mask_resident_id(m.group(0)), text)
+    return _MOBILE_IN_TEXT.sub(_mobile, text)
+
+
+def masked_body(contract) -> str:
+    """A contract's stored text with the personal numbers masked, for pages and the API."""
+    return mask_personal_numbers(contract.body, customer=contract.customer, store=contract.store)
 
 
 def _money(value: Decimal | None) -> str:

@@ -187,10 +187,12 @@ def templates_managed_by(user) -> QuerySet[ContractTemplate]:
 
 
 def contract_preview(order: Order) -> str:
-    """The template in force filled with what the order holds now (blanks where a value is missing)."""
+    """The template in force filled with what the order holds now (blanks where a value is missing), for the
+    screen: the customer's mobile and any ID number masked."""
     version = template_in_force(order.store_id)
     body = version.body if version is not None else contract_text.DEFAULT_TEMPLATE
-    return contract_text.render(body, contract_text.values_for(order))
+    text = contract_text.render(body, contract_text.values_for(order))
+    return contract_text.mask_personal_numbers(text, customer=order.customer, store=order.store)
 
 
 # ---------------------------------------------------------------- payments

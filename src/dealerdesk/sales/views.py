@@ -220,6 +220,8 @@ def _detail(request: HttpRequest, pk: int, *, errors: dict | None = None, form: 
         "form": form,
         "post": request.POST if errors else {},
         "blocker": selectors.order_delivery_blocker(order),
+        # the open contract's text with the mobile and ID numbers masked (the PDF keeps them in full)
+        "contract_body": contract_text.masked_body(contract) if contract is not None and contract.body else "",
         "sells": sells,
         "records_payments": user_can(user, "payments.record", store),
         "signs_for_store": user_can(user, "sales.sign_for_store", store),

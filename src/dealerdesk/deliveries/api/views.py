@@ -2,7 +2,7 @@
 service call with a parsed input; refused moves answer 409 with `code` and `detail` (and `missing` for prepare)."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -415,7 +415,12 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             if v["trim"] is None:
                 raise ValidationError({"trim": [_("There is no such trim.")]})
         if v.get("promotion") is not None:
-            v["promotion"] = Promotion.objects.filter(pk=v["promotion"]).first()
+            # only promotions the gift's store could run: another group's id reads like one that does not exist
+            v["promotion"] = (
+                Promotion.objects.filter(pk=v["promotion"], group_id=gift.store.group_id)
+                .filter(Q(store_id__isnull=True) | Q(store_id=gift.store_id))
+                .first()
+            )
             if v["promotion"] is None:
                 raise ValidationError({"promotion": [_("There is no such promotion.")]})
         rule = services.gift_rule_create(actor=request.user, gift=gift, **v)

@@ -17,6 +17,7 @@ from ..choices import (
     PaymentMethod,
     SignatureParty,
 )
+from ..contract_text import masked_body
 from ..models import Contract, Order, Payment
 from ..selectors import order_delivery_blocker
 
@@ -127,8 +128,9 @@ class CancelSerializer(serializers.Serializer):
     deposit_decision = serializers.ChoiceField(choices=DepositDecision.choices, required=False, allow_blank=True)
 
 
-class ContractSerializer(serializers.ModelSerializer):
-    """A contract: its filled text, who signed and when, and once signed the SHA-256 of the stored PDF."""
+class ContractListSerializer(serializers.ModelSerializer):
+    """A contract in a list: who signed and when, and once signed the SHA-256 of the stored PDF; without the text
+    (open one contract for it)."""
 
     status = serializers.ChoiceField(choices=ContractStatus.choices, read_only=True)
     order_number = serializers.CharField(source="order.number", read_only=True)
@@ -149,7 +151,6 @@ class ContractSerializer(serializers.ModelSerializer):
             "customer",
             "amends",
             "template_version",
-            "body",
             "total",
             "deposit_amount",
             "sha256",
@@ -174,6 +175,23 @@ class ContractSerializer(serializers.ModelSerializer):
         if contract.status != ContractStatus.SIGNED:
             return None
         return reverse("api-contract-pdf", kwargs={"pk": contract.pk})
+
+
+class ContractSerializer(ContractListSerializer):
+    """A contract: its filled text, who signed and when, and once signed the SHA-256 of the stored PDF.
+
+    The text shows the customer's mobile and any ID number masked; the signed PDF holds them in full."""
+
+    body = serializers.SerializerMethodField(
+        help_text=_("The contract text, with the customer's mobile and ID numbers masked.")
+    )
+
+    class Meta(ContractListSerializer.Meta):
+        fields = [*ContractListSerializer.Meta.fields[:9], "body", *ContractListSerializer.Meta.fields[9:]]
+        read_only_fields = fields
+
+    def get_body(self, contract: Contract) -> str:
+        return masked_body(contract)
 
 
 class ContractCreateSerializer(serializers.Serializer):

@@ -151,7 +151,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List contracts", responses={200: s.ContractSerializer(many=True)}),
+    list=extend_schema(
+        summary="List contracts",
+        description="Without the text: open one contract for it.",
+        responses={200: s.ContractListSerializer(many=True)},
+    ),
     retrieve=extend_schema(summary="One contract", responses={200: s.ContractSerializer, 404: ERRORS[404]}),
 )
 @extend_schema(tags=["contracts"])
@@ -170,7 +174,11 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 qs = qs.filter(status=params["status"])
             if params.get("order", "").isdigit():
                 qs = qs.filter(order_id=int(params["order"]))
+            qs = qs.defer("body")  # the list leaves the text out
         return qs
+
+    def get_serializer_class(self) -> type[s.ContractListSerializer]:
+        return s.ContractListSerializer if self.action == "list" else s.ContractSerializer
 
     def _answer(self, contract: Contract, code: int = status.HTTP_200_OK) -> Response:
         return Response(s.ContractSerializer(self.get_queryset().get(pk=contract.pk)).data, status=code)
