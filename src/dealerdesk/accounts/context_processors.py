@@ -18,7 +18,7 @@ NAVIGATION = [
     ("testdrive_day", _("Test drives"), "speedometer2", "testdrives.book"),
     ("order_list", _("Orders"), "file-earmark-text", ("sales.sell", "payments.record")),
     ("delivery_calendar", _("Deliveries"), "key", ("paperwork.manage", "sales.sell")),
-    ("registration_list", _("Registration"), "card-heading", "paperwork.manage"),
+    ("registration_list", _("Registration"), "card-heading", ("paperwork.manage", "sales.approve_discount")),
 ]
 
 # Less frequent, administrative pages: shown in a "Management" menu.

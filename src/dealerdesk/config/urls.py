@@ -2,10 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from dealerdesk.core import views as core_views
+
 admin.site.site_header = "DealerDesk"
 admin.site.site_title = "DealerDesk"
 
 urlpatterns = [
+    # browsers ask for /favicon.ico whatever the page's <link rel=icon> says
+    path("favicon.ico", core_views.favicon),
     path("", include("dealerdesk.customers.urls_work")),
     path("customers/", include("dealerdesk.customers.urls")),
     path("", include("dealerdesk.customers.urls_admin")),

@@ -1,5 +1,6 @@
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -16,3 +17,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             status=403,
         )
     return render(request, "core/csrf_failure.html", status=403)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page's <link rel=icon> says; the static URL is resolved per request
+    (the hashed name exists only after collectstatic)."""
+    return redirect(static("dealerdesk/favicon.svg"), permanent=True)

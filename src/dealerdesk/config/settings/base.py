@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "dealerdesk.core.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "dealerdesk.config.urls"
