@@ -27,5 +27,6 @@ register_action_labels(
         "testdrive_settings.updated": _("Test-drive settings changed"),
         "route.saved": _("Test-drive route saved"),
         "demo_car.insurance_renewed": _("Demo car insurance renewed"),
+        "demo_car.odometer_corrected": _("Demo car odometer corrected"),
     }
 )

@@ -102,6 +102,7 @@ class FeedbackChannel(models.TextChoices):
 class OdometerSource(models.TextChoices):
     TEST_DRIVE = "test_drive", _("Test drive")
     CHECK = "check", _("Fleet check")
+    CORRECTION = "correction", _("Correction by the fleet manager")
 
 
 class FleetAlertKind(models.TextChoices):

@@ -20,8 +20,8 @@ from dealerdesk.core.services import notification_queue
 
 from . import selectors
 from .choices import FleetAlertKind, OdometerSource
-from .models import FleetAlert, TestDrive
-from .services import MAX_ODOMETER, _odometer_record, flag_bookings_of_car
+from .models import FleetAlert, OdometerReading, TestDrive
+from .services import MAX_ODOMETER, _odometer_record, flag_bookings_of_car, odometer_jump_refusal
 
 INSURANCE_ALERT_DAYS = 30
 
@@ -120,10 +120,15 @@ def demo_car_set_insurance(*, actor: User, vehicle: StockVehicle, expires_on: An
 
 
 @transaction.atomic
-def demo_car_record_odometer(*, actor: User, vehicle: StockVehicle, odometer_km: Any) -> StockVehicle:
-    """A fleet check's odometer reading; it never goes down."""
+def demo_car_record_odometer(*, actor: User, vehicle: StockVehicle, odometer_km: Any, reason: str = "") -> StockVehicle:
+    """A fleet check's odometer reading. It never goes down, and a reading more than ODOMETER_MAX_JUMP_KM above the
+    last one is the fleet manager's to record, so a consultant's typo cannot spoil the car's odometer for good.
+
+    A fleet manager corrects a wrong reading downward by giving the lower reading with the reason: audited and
+    kept in the odometer history as a correction."""
     car = _car(vehicle)
-    if not (user_can(actor, "fleet.manage", car) or user_can(actor, "sales.sell", car)):
+    manages = user_can(actor, "fleet.manage", car)
+    if not (manages or user_can(actor, "sales.sell", car)):
         raise NotPermitted()
     try:
         km = int(odometer_km)
@@ -132,10 +137,47 @@ def demo_car_record_odometer(*, actor: User, vehicle: StockVehicle, odometer_km:
     if not 0 <= km <= MAX_ODOMETER:
         raise ValidationError({"odometer_km": [_("Enter the odometer reading in km.")]})
     if km < car.odometer_km:
-        raise ValidationError(
-            {"odometer_km": [_("The odometer cannot go down: it reads %(km)d km.") % {"km": car.odometer_km}]}
-        )
+        if not manages:
+            raise ValidationError(
+                {
+                    "odometer_km": [
+                        _("The odometer cannot go down: it reads %(km)d km.") % {"km": car.odometer_km}
+                        + " "
+                        + _("If that reading is wrong, ask the fleet manager to correct it.")
+                    ]
+                }
+            )
+        return _correct_odometer(actor=actor, car=car, km=km, reason=reason)
+    refusal = odometer_jump_refusal(actor, car, km)
+    if refusal:
+        raise ValidationError({"odometer_km": [refusal]})
     _odometer_record(actor=actor, car=car, km=km, source=OdometerSource.CHECK, td=None)
+    return car
+
+
+def _correct_odometer(*, actor: User, car: StockVehicle, km: int, reason: str) -> StockVehicle:
+    reason = (reason or "").strip()[:200]
+    if not reason:
+        raise ValidationError(
+            {"reason": [_("Give the reason for correcting the odometer reading downward (e.g. the typo it fixes).")]}
+        )
+    before = car.odometer_km
+    OdometerReading.objects.create(
+        store_id=car.store_id,
+        vehicle=car,
+        km=km,
+        source=OdometerSource.CORRECTION,
+        recorded_by=actor,
+        note=reason,
+    )
+    car.odometer_km = km
+    car.save(update_fields=["odometer_km", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="demo_car.odometer_corrected",
+        target=car,
+        diff={"odometer_km": [before, km], "reason": [None, reason]},
+    )
     return car
 
 

@@ -294,7 +294,7 @@ class TestDriveAgreement(models.Model):
 
 
 class OdometerReading(models.Model):
-    """A demo car's odometer reading: the car's history of kilometres, one row per drive or check."""
+    """A demo car's odometer reading: the car's history of kilometres, one row per drive, check or correction."""
 
     store = models.ForeignKey(STORE, on_delete=models.PROTECT, related_name="+")
     vehicle = models.ForeignKey(DEMO_CAR, verbose_name=_("demo car"), on_delete=models.PROTECT, related_name="+")
@@ -303,6 +303,8 @@ class OdometerReading(models.Model):
     test_drive = models.ForeignKey(TestDrive, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    # why a fleet manager corrected the reading (downward); blank for ordinary readings
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("odometer reading")

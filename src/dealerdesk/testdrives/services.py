@@ -58,6 +58,10 @@ CALENDAR_SALT = "testdrives.calendar"
 TOKEN_MAX_AGE = 60 * 60 * 24 * 30
 MAX_SIGNATURE_BYTES = 200_000
 MAX_ODOMETER = 2_000_000
+# Plausibility of odometer readings: one wrong reading can never be undone by staff (readings never go down), so a
+# reading far above the last one is left to the fleet manager, and a single drive cannot add more than a day's run.
+ODOMETER_MAX_JUMP_KM = 2_000
+DRIVE_MAX_KM = 1_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Every passenger-car trim sold here is automatic (BEV, PHEV, EREV, HEV and the ICE trims of the catalogue all have
 # automatic or single-speed gearboxes); the catalogue has no gearbox field, so this is the one place that says so.
@@ -194,14 +198,23 @@ def _slot_taken(store: Store, *, what: str, cars: list, start: datetime, end: da
     return SlotTaken(message, field="start", extra={"next_free": [_slot_data(s) for s in nxt]})
 
 
+def _active(store_id: int, exclude_pk=None):
+    active = TestDrive.objects.filter(store_id=store_id, status__in=ACTIVE_STATUSES)
+    return active.exclude(pk=exclude_pk) if exclude_pk else active
+
+
+def _consultant_busy(store_id: int, consultant_id, start, end, exclude_pk=None) -> bool:
+    return bool(consultant_id) and (
+        _active(store_id, exclude_pk).filter(consultant_id=consultant_id, start_at__lt=end, end_at__gt=start).exists()
+    )
+
+
 def _clash(store_id: int, car_id: int, consultant_id, start, end, blocked_until, exclude_pk=None) -> str | None:
     """'car' or 'consultant' when an active booking overlaps, else None (the invariant's check)."""
-    active = TestDrive.objects.filter(store_id=store_id, status__in=ACTIVE_STATUSES)
-    if exclude_pk:
-        active = active.exclude(pk=exclude_pk)
+    active = _active(store_id, exclude_pk)
     if active.filter(demo_car_id=car_id, start_at__lt=blocked_until, blocked_until__gt=start).exists():
         return "car"
-    if consultant_id and active.filter(consultant_id=consultant_id, start_at__lt=end, end_at__gt=start).exists():
+    if _consultant_busy(store_id, consultant_id, start, end, exclude_pk):
         return "consultant"
     return None
 
@@ -305,13 +318,19 @@ def testdrive_book(
     trim: Trim | None = None,
     series: Series | None = None,
     consultant: User | None = None,
+    consultant_if_free: User | None = None,
     route: Route | None = None,
     channel: str = Channel.WALK_IN,
     notes: str = "",
     now: datetime | None = None,
 ) -> TestDrive:
     """Book a test drive (status `requested`). Refused with 409 and the next free slots when the car or the
-    consultant is taken. `actor` None is the public booking page (see public_book)."""
+    consultant is taken. `actor` None is the public booking page (see public_book).
+
+    `consultant_if_free` (the public page: the customer's own consultant) becomes the consultant only when they
+    may sell in the store and are free at the booked time; otherwise the booking is made without a consultant, for
+    staff to assign at confirmation. It is never a reason to refuse, and it plays no part in choosing the car or
+    in the next free slots of a 409, so the answer is the same for any mobile."""
     now = now or timezone.now()
     if actor is not None:
         _require(actor, "testdrives.book", store)
@@ -359,6 +378,12 @@ def testdrive_book(
             consultant_id=consultant.pk if consultant else None,
             exclude_pk=None,
         )
+    preferred = consultant is None and consultant_if_free is not None
+    if preferred:
+        eligible: dict[str, list[str]] = {}
+        _check_consultant(store, consultant_if_free, eligible)
+        if not eligible and not _consultant_busy(store.pk, consultant_if_free.pk, start, end):
+            consultant = consultant_if_free
     td = TestDrive(
         store=store,
         customer=customer,
@@ -374,7 +399,15 @@ def testdrive_book(
         created_by=actor,
         created_at=now,
     )
-    _save_guarded(td, cars=cars)
+    try:
+        _save_guarded(td, cars=cars)
+    except SlotTaken:
+        if not (preferred and consultant is not None):
+            raise
+        # PostgreSQL: the preferred consultant was booked by a concurrent transaction after the check; the booking
+        # goes without them, exactly as for any other mobile (a car clash still answers 409 on the retry)
+        td.consultant = consultant = None
+        _save_guarded(td, cars=cars)
     audit_record(
         actor=actor,
         action="testdrive.booked",
@@ -1003,6 +1036,8 @@ def testdrive_start(
         errors["odometer_out"] = [
             _("The odometer cannot be below the car's last reading (%(km)d km).") % {"km": car.odometer_km}
         ]
+    elif km is not None and (jump := odometer_jump_refusal(actor, car, km)):
+        errors["odometer_out"] = [jump]
     if first_driver not in FirstDriver.values:
         errors["first_driver"] = [_("Say who drives first.")]
     missing = [item for item in BriefingItem.values if item not in set(briefing or [])]
@@ -1026,6 +1061,17 @@ def testdrive_start(
         diff={"status": [before, td.status], "odometer_out": [None, km], "first_driver": [None, first_driver]},
     )
     return td
+
+
+def odometer_jump_refusal(actor, car: StockVehicle, km: int) -> str | None:
+    """Why `actor` may not record `km` on `car` as too far above its last reading, or None. A fleet manager may:
+    they can also correct a wrong reading downward (fleet.demo_car_record_odometer)."""
+    if km - car.odometer_km <= ODOMETER_MAX_JUMP_KM or user_can(actor, "fleet.manage", car):
+        return None
+    return _(
+        "%(km)d km is more than %(limit)d km above the car's last reading (%(last)d km). If it is right, ask the "
+        "fleet manager to record it."
+    ) % {"km": km, "limit": ODOMETER_MAX_JUMP_KM, "last": car.odometer_km}
 
 
 def _odometer_record(*, actor, car: StockVehicle, km: int, source: str, td: TestDrive | None) -> None:
@@ -1053,6 +1099,14 @@ def testdrive_complete(
         errors["odometer_in"] = [
             _("The odometer in (%(in)d km) cannot be below the odometer out (%(out)d km).")
             % {"in": km, "out": td.odometer_out}
+        ]
+    elif km is not None and td.odometer_out is not None and km - td.odometer_out > DRIVE_MAX_KM:
+        errors["odometer_in"] = [
+            _(
+                "A test drive of %(distance)d km is not plausible (at most %(limit)d km): check the odometer in "
+                "(%(in)d km) against the odometer out (%(out)d km)."
+            )
+            % {"distance": km - td.odometer_out, "limit": DRIVE_MAX_KM, "in": km, "out": td.odometer_out}
         ]
     if errors:
         raise ValidationError(errors)
@@ -1198,7 +1252,10 @@ def _feedback(td: TestDrive, *, actor, drive_rating, consultant_rating, comment,
         diff={
             "drive_rating": [None, drive],
             "consultant_rating": [None, cons],
-            "comment": [None, td.feedback_comment or None],
+            # the customer's own words stay on the booking only, where erasure can blank them: the append-only
+            # audit trail records that a comment was given and its length, never its text
+            "comment": [None, "(given)" if td.feedback_comment else None],
+            "comment_length": [None, len(td.feedback_comment)],
             "channel": [None, channel],
         },
     )
@@ -1343,13 +1400,15 @@ def public_book(
     if errors:
         raise ValidationError(errors)
     customer = _public_lead(store, name.strip()[:60], mobile, now)
+    # The customer's own consultant takes the drive only if free then; the consultant's schedule must never turn a
+    # public booking down, or the answer would tell a stranger that the mobile belongs to a known customer.
     td = testdrive_book(
         actor=None,
         store=store,
         customer=customer,
         start=start,
         series=series,
-        consultant=customer.owner if customer.owner_id and user_can(customer.owner, "sales.sell", store) else None,
+        consultant_if_free=customer.owner if customer.owner_id else None,
         channel=Channel.ONLINE,
         now=now,
     )

@@ -511,7 +511,7 @@ def public_book(request: HttpRequest, store_code: str) -> HttpResponse:
     booked = None
     status = 200
     if request.method == "POST":
-        refusal = _public_throttle(request, values["mobile"])
+        refusal = throttle.booking_refusal(request, values["mobile"])
         if refusal:
             errors = {"page": [refusal]}
             status = 429
@@ -526,6 +526,7 @@ def public_book(request: HttpRequest, store_code: str) -> HttpResponse:
                     mobile=values["mobile"],
                     notice_accepted=_flag(request.POST, "notice"),
                 )
+                throttle.booking_made(values["mobile"])
             except ValidationError as exc:
                 errors, status = exc.message_dict, 400
             except DomainError as exc:
@@ -562,19 +563,12 @@ def _public_slots(store: Store, values: dict) -> dict:
 
 def public_slots(request: HttpRequest, store_code: str) -> HttpResponse:
     """The free slots of a series on a day (htmx fragment of the public page)."""
-    store = get_object_or_404(Store, code=store_code, is_active=True)
+    store = Store.objects.filter(code=store_code, is_active=True).first()
+    if store is None or not selectors.settings_for(store).public_booking_enabled:
+        raise Http404  # like the booking page: a store that does not book online shows nothing of its fleet
     # The chosen slot is sent along so that a late or repeated refresh keeps it selected when it is still free.
     values = {k: request.GET.get(k, "") for k in ("series", "day", "start")}
     return render(request, "testdrives/_public_slots.html", {"values": values, **_public_slots(store, values)})
-
-
-def _public_throttle(request: HttpRequest, mobile: str) -> str | None:
-    if not throttle.allow("ip", throttle.client_ip(request), throttle.PER_IP):
-        return _("Too many bookings from your network; please try again later or call the store.")
-    digits = "".join(ch for ch in mobile if ch.isdigit())[-11:]
-    if not throttle.allow("mobile", digits, throttle.PER_MOBILE):
-        return _("Too many bookings for this mobile today; please call the store.")
-    return None
 
 
 @require_http_methods(["GET", "POST"])

@@ -217,6 +217,12 @@ class DemoCarInsuranceSerializer(serializers.Serializer):
 
 class DemoCarOdometerSerializer(serializers.Serializer):
     odometer_km = serializers.IntegerField(min_value=0)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=_("Required when a fleet manager corrects the reading downward."),
+    )
 
 
 class DemoCarUtilisationSerializer(serializers.Serializer):

@@ -498,7 +498,7 @@ class DemoCarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
 
     @extend_schema(
-        summary="Record an odometer reading",
+        summary="Record an odometer reading (a fleet manager may correct it downward with a reason)",
         request=s.DemoCarOdometerSerializer,
         responses={200: s.DemoCarSerializer, **_errors(400, 403, 404, 409)},
     )
@@ -509,7 +509,10 @@ class DemoCarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data.is_valid(raise_exception=True)
         return self._answer(
             fleet.demo_car_record_odometer(
-                actor=request.user, vehicle=car, odometer_km=data.validated_data["odometer_km"]
+                actor=request.user,
+                vehicle=car,
+                odometer_km=data.validated_data["odometer_km"],
+                reason=data.validated_data.get("reason", ""),
             )
         )
 
@@ -557,7 +560,7 @@ class PublicBookingView(APIView):
         data = s.TestDrivePublicBookSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        refusal = public_throttle(request, d["mobile"])
+        refusal = throttle.booking_refusal(request, d["mobile"])
         if refusal:
             return Response({"code": "throttled", "detail": refusal}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         store = Store.objects.filter(code=d["store"], is_active=True).first()
@@ -571,6 +574,7 @@ class PublicBookingView(APIView):
             mobile=d["mobile"],
             notice_accepted=d["notice_accepted"],
         )
+        throttle.booking_made(d["mobile"])
         body = {"number": td.number, "start": td.start_at, "end": td.end_at, "status": td.status}
         return Response(s.TestDrivePublicBookedSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -633,13 +637,3 @@ class PublicFeedbackView(APIView):
         data.is_valid(raise_exception=True)
         services.feedback_from_link(**data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def public_throttle(request, mobile: str) -> str | None:
-    """A message when this address or mobile has booked too often, else None (the attempt is counted)."""
-    if not throttle.allow("ip", throttle.client_ip(request), throttle.PER_IP):
-        return str(_("Too many bookings from your network; please try again later or call the store."))
-    digits = "".join(ch for ch in mobile if ch.isdigit())[-11:]
-    if not throttle.allow("mobile", digits, throttle.PER_MOBILE):
-        return str(_("Too many bookings for this mobile today; please call the store."))
-    return None
