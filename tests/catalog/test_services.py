@@ -459,6 +459,18 @@ def test_the_odometer_never_goes_down(store_a, make_staff, trim):
     assert AuditEntry.objects.get(action="demo_car.odometer_recorded").diff == {"odometer_km": [5000, 5042]}
 
 
+def test_an_implausible_odometer_jump_needs_the_fleet_manager(store_a, make_staff, trim):
+    # one typo (an extra zero) would otherwise spoil the car for ever: readings never go down
+    car = StockVehicleFactory(store=store_a, trim=trim, is_demo=True, odometer_km=5000)
+    with pytest.raises(ValidationError) as caught:
+        services.demo_car_record_odometer(actor=make_staff("consultant", store_a), vehicle=car, odometer_km=50000)
+    assert "ask the fleet manager" in caught.value.message_dict["odometer_km"][0]
+    car.refresh_from_db()
+    assert car.odometer_km == 5000
+    car = services.demo_car_record_odometer(actor=make_staff("sales_manager", store_a), vehicle=car, odometer_km=50000)
+    assert car.odometer_km == 50000
+
+
 def test_demo_car_status_moves_and_refusals(store_a, admin_a, trim):
     car = StockVehicleFactory(store=store_a, trim=trim, is_demo=True)
     car = services.demo_car_set_status(actor=admin_a, vehicle=car, demo_status="maintenance")

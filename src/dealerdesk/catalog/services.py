@@ -49,6 +49,7 @@ from .selectors import store_sells_trim
 
 MAX_PRICE = Decimal("99999999.99")
 MAX_ODOMETER = 1_000_000
+ODOMETER_MAX_JUMP_KM = 2_000  # more than this above the last reading needs the fleet manager
 PAST_TOLERANCE = datetime.timedelta(minutes=5)  # a form filled in a few minutes ago still means "now"
 
 BRAND_FIELDS = ("code", "name", "name_en")
@@ -1122,6 +1123,18 @@ def demo_car_set_status(*, actor: User, vehicle: StockVehicle, demo_status: str)
     return vehicle
 
 
+def odometer_jump_refusal(actor, car: StockVehicle, km: int) -> str | None:
+    """Why `actor` may not record `km` on `car` as too far above its last reading, or None. A fleet manager may
+    (and can correct a wrong reading downward through the test-drive fleet page). One typo must not spoil a demo
+    car for ever, since readings never go down."""
+    if km - car.odometer_km <= ODOMETER_MAX_JUMP_KM or user_can(actor, "fleet.manage", car):
+        return None
+    return gettext(
+        "%(km)d km is more than %(limit)d km above the car's last reading (%(last)d km). If it is right, ask the "
+        "fleet manager to record it."
+    ) % {"km": km, "limit": ODOMETER_MAX_JUMP_KM, "last": car.odometer_km}
+
+
 @transaction.atomic
 def demo_car_record_odometer(*, actor: User, vehicle: StockVehicle, odometer_km: int | str) -> StockVehicle:
     """Record a demo car's odometer reading (after a test drive or a check); it never goes down."""
@@ -1129,6 +1142,8 @@ def demo_car_record_odometer(*, actor: User, vehicle: StockVehicle, odometer_km:
     _require(actor, "sales.sell", vehicle)
     errors: dict[str, list] = {}
     reading = _clean_odometer(errors, odometer_km, current=vehicle.odometer_km)
+    if reading is not None and "odometer_km" not in errors and (jump := odometer_jump_refusal(actor, vehicle, reading)):
+        errors["odometer_km"] = [jump]
     _raise(errors)
     before = vehicle.odometer_km
     if reading == before:

@@ -24,6 +24,7 @@ from dealerdesk.accounts.models import Store, User
 from dealerdesk.accounts.permissions import user_can
 from dealerdesk.catalog.choices import DemoStatus
 from dealerdesk.catalog.models import Series, StockVehicle, Trim
+from dealerdesk.catalog.services import ODOMETER_MAX_JUMP_KM, odometer_jump_refusal  # noqa: F401  one rule for both
 from dealerdesk.core import validators as v
 from dealerdesk.core.audit import access_record, audit_record
 from dealerdesk.core.crypto import blind_index
@@ -60,7 +61,6 @@ MAX_SIGNATURE_BYTES = 200_000
 MAX_ODOMETER = 2_000_000
 # Plausibility of odometer readings: one wrong reading can never be undone by staff (readings never go down), so a
 # reading far above the last one is left to the fleet manager, and a single drive cannot add more than a day's run.
-ODOMETER_MAX_JUMP_KM = 2_000
 DRIVE_MAX_KM = 1_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Every passenger-car trim sold here is automatic (BEV, PHEV, EREV, HEV and the ICE trims of the catalogue all have
@@ -1061,17 +1061,6 @@ def testdrive_start(
         diff={"status": [before, td.status], "odometer_out": [None, km], "first_driver": [None, first_driver]},
     )
     return td
-
-
-def odometer_jump_refusal(actor, car: StockVehicle, km: int) -> str | None:
-    """Why `actor` may not record `km` on `car` as too far above its last reading, or None. A fleet manager may:
-    they can also correct a wrong reading downward (fleet.demo_car_record_odometer)."""
-    if km - car.odometer_km <= ODOMETER_MAX_JUMP_KM or user_can(actor, "fleet.manage", car):
-        return None
-    return _(
-        "%(km)d km is more than %(limit)d km above the car's last reading (%(last)d km). If it is right, ask the "
-        "fleet manager to record it."
-    ) % {"km": km, "limit": ODOMETER_MAX_JUMP_KM, "last": car.odometer_km}
 
 
 def _odometer_record(*, actor, car: StockVehicle, km: int, source: str, td: TestDrive | None) -> None:
