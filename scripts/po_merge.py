@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python scripts/po_merge.py file1.json [file2.json …]   (run makemessages first)
 Prints the msgids still untranslated. Existing translations are kept unless --overwrite is given.
+A message with a context (pgettext) is keyed "context::msgid" in the JSON.
 A "fuzzy" entry (makemessages' guess from a similar msgid) is never trusted: it is replaced from the JSON or
 emptied, so a wrong guess cannot go live. --rebuild empties every entry first (the JSON files are the source).
 """
@@ -33,16 +34,17 @@ def main(args: list[str]) -> int:
             entry.msgstr_plural = {0: ""} if entry.msgid_plural else {}
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
+        key = f"{entry.msgctxt}::{entry.msgid}" if entry.msgctxt else entry.msgid
         if entry.msgid_plural:
-            if entry.msgid in table and (overwrite or not entry.msgstr_plural.get(0)):
-                entry.msgstr_plural = {0: table[entry.msgid]}
+            if key in table and (overwrite or not entry.msgstr_plural.get(0)):
+                entry.msgstr_plural = {0: table[key]}
             if not entry.msgstr_plural.get(0):
-                missing.append(entry.msgid)
+                missing.append(key)
             continue
-        if entry.msgid in table and (overwrite or not entry.msgstr):
-            entry.msgstr = table[entry.msgid]
+        if key in table and (overwrite or not entry.msgstr):
+            entry.msgstr = table[key]
         if not entry.msgstr:
-            missing.append(entry.msgid)
+            missing.append(key)
     po.metadata.update({"Language": "zh_Hans", "Plural-Forms": "nplurals=1; plural=0;",
                         "Content-Type": "text/plain; charset=UTF-8"})
     po.save()
