@@ -7,6 +7,7 @@ urlpatterns = [
     path("search/", views.customer_search, name="customer_search"),
     path("new/", views.customer_create, name="customer_create"),
     path("<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("<int:pk>/records/", views.customer_records_view, name="customer_records"),
     path("<int:pk>/edit/", views.customer_edit, name="customer_edit"),
     path("<int:pk>/reveal/<str:field>/", views.customer_reveal, name="customer_reveal"),
     path("<int:pk>/consents/", views.customer_consent, name="customer_consent"),

@@ -57,6 +57,7 @@ from .forms import (
     consultants_of,
 )
 from .models import Consent, Customer, CustomerNote, FollowUp, LossRequest, PurchaseNeed
+from .records import customer_records
 from .search import SearchTooBroad, search_customers
 
 LIST_SIZE = 50
@@ -430,6 +431,18 @@ def _full_card_context(user, customer: Customer, bound: dict) -> dict[str, Any]:
         "vehicle_form": bound.get("vehicle") or VehicleForm(),
         "contact_form": bound.get("contact") or ContactPointForm(),
     }
+
+
+@login_required
+def customer_records_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer's test drives, orders, deliveries and registrations (loaded into the card by htmx, so the card
+    itself stays at a fixed number of queries)."""
+    customer = _customer_or_404(request.user, pk)
+    if not request.htmx:
+        return redirect(f"{reverse('customer_detail', args=[customer.pk])}#records")
+    return render(
+        request, "customers/_records.html", {"customer": customer, "records": customer_records(request.user, customer)}
+    )
 
 
 @login_required

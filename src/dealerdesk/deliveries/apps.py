@@ -8,6 +8,11 @@ class DeliveriesConfig(AppConfig):
     verbose_name = _("Deliveries")
 
     def ready(self) -> None:
+        from dealerdesk.customers.records import register_record_source
+
+        from .records import delivery_records
+
+        register_record_source(delivery_records)  # listed on the customer card
         from dealerdesk.customers.merge import register_customer_relation
 
         from . import actions, duties, subject_data  # noqa: F401  register audit labels and periodic duties

@@ -8,6 +8,11 @@ class RegistrationsConfig(AppConfig):
     verbose_name = _("Registration (上牌)")
 
     def ready(self) -> None:
+        from dealerdesk.customers.records import register_record_source
+
+        from .records import registration_records
+
+        register_record_source(registration_records)  # listed on the customer card
         from dealerdesk.customers.merge import register_customer_relation
 
         from . import actions, duties, subject_data  # noqa: F401  register audit labels and periodic duties

@@ -8,6 +8,11 @@ class SalesConfig(AppConfig):
     verbose_name = _("Orders and contracts")
 
     def ready(self) -> None:
+        from dealerdesk.customers.records import register_record_source
+
+        from .records import order_records
+
+        register_record_source(order_records)  # listed on the customer card
         from dealerdesk.customers.merge import register_customer_relation
 
         from . import actions, legal_hold, outcomes, subject_data  # noqa: F401  audit labels

@@ -8,6 +8,11 @@ class TestDrivesConfig(AppConfig):
     verbose_name = _("Test drives")
 
     def ready(self) -> None:
+        from dealerdesk.customers.records import register_record_source
+
+        from .records import test_drive_records
+
+        register_record_source(test_drive_records)  # listed on the customer card
         from dealerdesk.customers.merge import register_customer_relation
         from dealerdesk.customers.privacy import register_eraser
 

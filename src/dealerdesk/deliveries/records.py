@@ -1,0 +1,29 @@
+"""The customer's deliveries on the customer card (customers.records)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from dealerdesk.customers.records import RECORDS_PER_SOURCE, CustomerRecord
+
+from .selectors import delivery_visible_to
+
+
+def delivery_records(user, customer) -> list[CustomerRecord]:
+    deliveries = (
+        delivery_visible_to(user)
+        .filter(customer=customer)
+        .select_related("vehicle")
+        .order_by("-scheduled_at", "-id")[:RECORDS_PER_SOURCE]
+    )
+    return [
+        CustomerRecord(
+            kind=_("Delivery"),
+            number=d.number,
+            url=reverse("delivery_detail", args=[d.pk]),
+            status=d.get_status_display(),
+            status_code=d.status,
+            when=d.scheduled_at,
+            summary=d.vehicle.vin,
+        )
+        for d in deliveries
+    ]
