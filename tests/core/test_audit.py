@@ -112,3 +112,25 @@ def test_audit_entry_carries_request_id_and_ip(store_a, make_staff, client):
     entry = AuditEntry.objects.get(action="user.language_changed")
     assert entry.request_id == "abc123"
     assert entry.ip == "127.0.0.1"
+
+
+def test_the_trail_shows_changes_with_field_names_and_choice_labels(store_a, make_staff, client):
+    from dealerdesk.customers.models import Customer
+    from tests.customers.factories import CustomerFactory
+
+    manager = make_staff("sales_manager", store_a)
+    customer = CustomerFactory(store=store_a)
+    audit_record(
+        actor=manager,
+        action="customer.updated",
+        target=customer,
+        diff={"stage": ["lead", "ordered"], "reason": [None, "客户要求"], "is_company": [None, False]},
+    )
+    client.force_login(manager)
+    html = client.get(reverse("audit_list")).content.decode()
+    stage = Customer._meta.get_field("stage")
+    labels = dict(stage.flatchoices)
+    assert f"{stage.verbose_name}" in html or "阶段" in html
+    assert f"{labels['lead']} → {labels['ordered']}" in html  # choice labels, not codes
+    assert "reason" in html and "客户要求" in html  # a key that is no field stays as it is
+    assert "{'stage'" not in html  # no raw Python data

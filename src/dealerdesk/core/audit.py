@@ -3,7 +3,9 @@
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
 from django.db import models
+from django.utils.translation import gettext
 
 from . import context
 from .models import AccessLog, AuditEntry
@@ -104,3 +106,41 @@ def register_action_labels(labels: dict[str, str]) -> None:
 def action_label(code: str) -> str:
     """The translated label of an action code, or the code itself when none is registered."""
     return str(ACTION_LABELS.get(code, code))
+
+
+def audit_changes(target_type: str, diff: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """A diff as (field label, before, after) for people: the audited model's field names and choice labels where
+    the key is one of its fields, the key and plain value otherwise. Values were written masked where sensitive."""
+    try:
+        model = apps.get_model(target_type)
+    except (LookupError, ValueError):
+        model = None
+    rows = []
+    for key, change in diff.items():
+        before, after = change if isinstance(change, list | tuple) and len(change) == 2 else (None, change)
+        field = _field(model, key)
+        label = str(field.verbose_name) if field is not None else key.replace("_", " ")
+        rows.append((label, _shown(field, before), _shown(field, after)))
+    return rows
+
+
+def _field(model, name: str):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except Exception:  # not a field of the model (a computed key such as "reason")
+        return None
+
+
+def _shown(field, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    choices = dict(field.flatchoices) if field is not None and getattr(field, "flatchoices", None) else {}
+    if value in choices:
+        return str(choices[value])
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
