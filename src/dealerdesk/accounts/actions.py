@@ -8,5 +8,9 @@ register_action_labels(
         "membership.revoked": _("Role revoked"),
         "user.language_changed": _("Language changed"),
         "user.password_changed": _("Password changed"),
+        "user.created": _("Staff account created"),
+        "user.reactivated": _("Staff account reactivated"),
+        "user.deactivated": _("Staff account deactivated (no role left)"),
+        "user.password_reset": _("Password reset by an administrator"),
     }
 )

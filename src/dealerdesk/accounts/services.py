@@ -1,5 +1,9 @@
 """Writes about stores and staff."""
 
+import secrets
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -68,3 +72,90 @@ def user_change_password(*, actor: User, new_password: str) -> User:
     actor.save(update_fields=["password"])
     audit_record(actor=actor, action="user.password_changed", target=actor)
     return actor
+
+
+def _temporary_password() -> str:
+    """A one-time password the administrator hands over; the person changes it after logging in."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no look-alikes (l/1, O/0)
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+
+
+def _same_group_member(user: User, store: Store) -> bool:
+    return Membership.objects.filter(user=user, store__group_id=store.group_id).exists()
+
+
+@transaction.atomic
+def staff_add(
+    *, actor: User, store: Store, username: str, full_name: str, role: str
+) -> tuple[User, Membership, str | None]:
+    """Add a person to a store with a role. A new username gets an account and a one-time password (returned,
+    never stored or logged); a colleague already working in the dealer group just gains the role."""
+    if not user_can(actor, "store.manage", store):
+        raise NotPermitted()
+    username = (username or "").strip()
+    full_name = (full_name or "").strip()
+    errors: dict[str, list] = {}
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        errors["username"] = [_("Use letters, digits and @/./+/-/_ only.")]
+    if not username:
+        errors["username"] = [_("Enter a username.")]
+    if role not in Role.values:
+        errors["role"] = [_("Unknown role.")]
+    existing = User.objects.filter(username__iexact=username).first() if username else None
+    if existing is None and not full_name:
+        errors["full_name"] = [_("Enter the person's full name.")]
+    if existing is not None and not _same_group_member(existing, store):
+        errors["username"] = [_("This username is taken. Choose another.")]
+    if errors:
+        raise ValidationError(errors)
+    password = None
+    if existing is None:
+        password = _temporary_password()
+        existing = User.objects.create_user(username=username, password=password, full_name=full_name)
+        audit_record(actor=actor, action="user.created", target=existing, store_id=store.pk, diff={})
+    elif not existing.is_active:
+        existing.is_active = True
+        existing.save(update_fields=["is_active"])
+        audit_record(actor=actor, action="user.reactivated", target=existing, store_id=store.pk, diff={})
+    membership = membership_grant(actor=actor, user=existing, store=store, role=role)
+    return existing, membership, password
+
+
+@transaction.atomic
+def staff_reset_password(*, actor: User, store: Store, user: User) -> str:
+    """A new one-time password for a person of the store (forgotten password); their lockout is lifted."""
+    from axes.utils import reset as axes_reset
+
+    if not user_can(actor, "store.manage", store):
+        raise NotPermitted()
+    if not Membership.objects.filter(user=user, store=store, is_active=True).exists():
+        raise NotPermitted(_("This person does not work in this store."))
+    if user.is_superuser or (
+        Membership.objects.filter(user=user, role=Role.GROUP_ADMIN, is_active=True).exists()
+        and Role.GROUP_ADMIN not in actor.roles_in(store.pk)
+    ):
+        raise NotPermitted(_("Only a group administrator can reset this person's password."))
+    password = _temporary_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    axes_reset(username=user.username)
+    audit_record(actor=actor, action="user.password_reset", target=user, store_id=store.pk, diff={})
+    return password
+
+
+@transaction.atomic
+def staff_remove_role(*, actor: User, membership: Membership) -> Membership:
+    """Take a role away; a person left without any role can no longer log in (a leaver)."""
+    if membership.user_id == actor.pk and membership.role in (Role.STORE_ADMIN, Role.GROUP_ADMIN):
+        raise DomainError(
+            _("You cannot take away your own administrator role; ask another administrator."), code="own_admin_role"
+        )
+    membership = membership_revoke(actor=actor, membership=membership)
+    user = membership.user
+    if user.is_active and not Membership.objects.filter(user=user, is_active=True).exists():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit_record(actor=actor, action="user.deactivated", target=user, store_id=membership.store_id, diff={})
+    return membership

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,7 +17,9 @@ from dealerdesk.core.pagination import keyset_page
 
 from . import selectors, services
 from .forms import LanguageForm, LoginForm
+from .models import Membership
 from .permissions import user_can
+from .roles import Role
 
 LOCKED_MESSAGE = gettext_noop(
     "Too many failed logins: this account is locked for 15 minutes. Try again later or ask your store administrator."
@@ -118,10 +121,78 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
-    """Staff of each store the user administers."""
+    """Staff of each store the user administers: add a person or a role, reset a password, take a role away."""
     stores = [s for s in selectors.store_visible_to(request.user) if user_can(request.user, "store.manage", s)]
-    rows = [{"store": s, "members": list(selectors.staff_of_store(request.user, s))} for s in stores]
-    return render(request, "accounts/staff_list.html", {"rows": rows})
+    if request.method == "POST":
+        return _staff_action(request, {s.pk: s for s in stores})
+    return _staff_page(request, stores)
+
+
+def _staff_page(request: HttpRequest, stores: list, *, status: int = 200, **extra) -> HttpResponse:
+    form_store = extra.get("form", {}).get("store")
+    rows = [
+        {"store": s, "members": list(selectors.staff_of_store(request.user, s)), "mine": s.pk == form_store}
+        for s in stores
+    ]
+    context = {"rows": rows, "roles": Role.choices, "errors": {}, "form": {}, **extra}
+    response = render(request, "accounts/staff_list.html", context, status=status)
+    if extra.get("issued"):
+        response["Cache-Control"] = "no-store, private"  # a one-time password must not stay in any cache
+    return response
+
+
+def _staff_action(request: HttpRequest, stores: dict) -> HttpResponse:
+    p = request.POST
+    store = stores.get(_int(p.get("store")))
+    if store is None:
+        raise Http404
+    what = p.get("action", "")
+    try:
+        if what == "add":
+            user, membership, password = services.staff_add(
+                actor=request.user,
+                store=store,
+                username=p.get("username", ""),
+                full_name=p.get("full_name", ""),
+                role=p.get("role", ""),
+            )
+            notice = _("%(name)s is now %(role)s in %(store)s.") % {
+                "name": user.full_name or user.username,
+                "role": membership.get_role_display(),
+                "store": store.name,
+            }
+            issued = {"username": user.username, "password": password} if password else None
+            return _staff_page(request, list(stores.values()), notice=notice, issued=issued)
+        membership = (
+            Membership.objects.select_related("user", "store")
+            .filter(pk=_int(p.get("membership")), store=store, is_active=True)
+            .first()
+        )
+        if membership is None:
+            raise Http404
+        if what == "reset":
+            password = services.staff_reset_password(actor=request.user, store=store, user=membership.user)
+            issued = {"username": membership.user.username, "password": password}
+            return _staff_page(request, list(stores.values()), issued=issued)
+        if what == "remove":
+            services.staff_remove_role(actor=request.user, membership=membership)
+            messages.success(request, _("Role taken away."))
+            return redirect("staff_list")
+        raise Http404
+    except ValidationError as exc:
+        return _staff_page(
+            request, list(stores.values()), status=400, errors=exc.message_dict, form={**p.dict(), "store": store.pk}
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("staff_list")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
 
 
 @login_required
