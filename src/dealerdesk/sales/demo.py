@@ -90,10 +90,13 @@ def _offer(store, consultant, offers, vehicles, customers, index):
         )
         try:
             offer = offer_services.offer_create(actor=consultant, customer=customer, request=request)
-            offer = offer_services.offer_accept(actor=consultant, offer=offer)
         except (ValidationError, DomainError):  # e.g. no marked price in force for the trim: the next vehicle
             continue
-        customers.pop(0)
+        customers.pop(0)  # one offer per demo customer, accepted or not (a pile of offers on one card is noise)
+        try:
+            offer = offer_services.offer_accept(actor=consultant, offer=offer)
+        except (ValidationError, DomainError):  # it waits for a manager's approval: the next customer
+            continue
         return offer, vehicle
     return None, None
 
