@@ -390,3 +390,22 @@ def test_a_public_page_registers_a_lead_once_and_finds_a_known_mobile_even_as_an
     with pytest.raises(ValidationError) as refused:
         services.customer_register_lead(store=store_a, name="王", mobile="12345", source="website")
     assert "mobile" in refused.value.message_dict
+
+
+def test_a_paid_deposit_grades_the_customer_o_by_rule(store_a, make_staff):
+    from tests.customers.factories import CustomerFactory
+
+    consultant = make_staff("consultant", store_a)
+    cashier = make_staff("admin_clerk", store_a)  # records payments, may not edit the customer
+    customer = CustomerFactory(store=store_a, owner=consultant, intent_grade="H", stage="ordered")
+    customer = services.customer_grade_deposit_paid(actor=cashier, customer=customer)
+    customer.refresh_from_db()
+    assert customer.intent_grade == "O"
+    entry = AuditEntry.objects.get(action="customer.graded", target_id=str(customer.pk))
+    assert entry.diff["intent_grade"] == ["H", "O"] and entry.actor == cashier
+    # O's weekly follow-up replaces H's two-day one
+    follow_up = FollowUp.objects.get(customer=customer, status="open")
+    assert timedelta(days=6) < follow_up.due_at - timezone.now() <= timedelta(days=7)
+    # a second deposit payment changes nothing
+    services.customer_grade_deposit_paid(actor=cashier, customer=customer)
+    assert AuditEntry.objects.filter(action="customer.graded", target_id=str(customer.pk)).count() == 1

@@ -402,6 +402,31 @@ def customer_set_grade(*, actor: User, customer: Customer, grade: str) -> Custom
     return customer
 
 
+DEPOSIT_PAID_GRADE = "O"
+
+
+@transaction.atomic
+def customer_grade_deposit_paid(*, actor: User, customer: Customer) -> Customer:
+    """The order's deposit is paid: the customer is graded `O` (DESIGN §6) by rule, whoever recorded the payment
+    (a cashier may not edit the customer), and followed up at O's interval until the car is handed over."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    policies = ensure_grade_policies(customer.store_id)
+    if customer.intent_grade == DEPOSIT_PAID_GRADE or DEPOSIT_PAID_GRADE not in policies:
+        return customer
+    before = customer.intent_grade
+    customer.intent_grade = DEPOSIT_PAID_GRADE
+    customer.save(update_fields=["intent_grade", "updated_at"])
+    if customer.stage != Stage.OWNER:
+        _schedule_follow_up(customer, actor=actor, due_at=_next_due(customer, after=timezone.now()))
+    audit_record(
+        actor=actor,
+        action="customer.graded",
+        target=customer,
+        diff={"intent_grade": [before, DEPOSIT_PAID_GRADE], "reason": [None, "deposit paid"]},
+    )
+    return customer
+
+
 @transaction.atomic
 def followup_complete(
     *,
