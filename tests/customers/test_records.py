@@ -77,3 +77,13 @@ def test_scoping_and_a_plain_request(client, store_a, store_b, make_staff, consu
     client.force_login(consultant)
     plain = client.get(reverse("customer_records", args=[customer.pk]))
     assert plain.status_code == 302 and plain["Location"].endswith(f"/customers/{customer.pk}/#records")
+
+
+def test_timeline_entries_link_to_their_records(client, store_a, consultant, manager, clerk, customer):
+    values = add_records(store_a, customer, consultant, manager, clerk, n=1)
+    client.force_login(consultant)
+    html = client.get(reverse("customer_detail", args=[customer.pk])).content.decode()
+    assert 'data-testid="timeline-link"' in html
+    order_links = [a for a in html.split('href="')[1:] if a.startswith("/sales/")]
+    assert order_links  # the order's steps link to the order page
+    assert values["order"] in html

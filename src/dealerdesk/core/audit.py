@@ -5,6 +5,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
 
 from . import context
@@ -101,6 +102,25 @@ ACTION_LABELS: dict[str, str] = {}
 
 def register_action_labels(labels: dict[str, str]) -> None:
     ACTION_LABELS.update(labels)
+
+
+# The page of an audited record, by target type ("offers.offer" → URL name taking the id), registered by each app.
+TARGET_URLS: dict[str, str] = {}
+
+
+def register_target_url(target_type: str, url_name: str) -> None:
+    TARGET_URLS[target_type] = url_name
+
+
+def target_url(entry: AuditEntry) -> str:
+    """The link to the audited record's page, or "" when its app registered none."""
+    name = TARGET_URLS.get(entry.target_type)
+    if not name or not str(entry.target_id).isdigit():
+        return ""
+    try:
+        return reverse(name, args=[int(entry.target_id)])
+    except NoReverseMatch:
+        return ""
 
 
 def action_label(code: str) -> str:

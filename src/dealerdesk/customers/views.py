@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dealerdesk.accounts.permissions import user_can
 from dealerdesk.accounts.selectors import store_visible_to
+from dealerdesk.core.audit import target_url
 from dealerdesk.core.errors import DomainError, NotPermitted
 from dealerdesk.core.models import AuditEntry
 from dealerdesk.core.pagination import keyset_page
@@ -158,6 +159,7 @@ def _timeline(customer: Customer, follow_ups: list[FollowUp]) -> list[AuditEntry
     entries = list(AuditEntry.objects.filter(q).select_related("actor").order_by("-created_at", "-id")[:TIMELINE_SIZE])
     for entry in entries:
         entry.summary = _timeline_summary(entry.diff)
+        entry.url = target_url(entry) if entry.target_type != "customers.customer" else ""
     return entries
 
 

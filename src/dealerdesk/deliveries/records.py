@@ -3,9 +3,12 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from dealerdesk.core.audit import register_target_url
 from dealerdesk.customers.records import RECORDS_PER_SOURCE, CustomerRecord
 
 from .selectors import delivery_visible_to
+
+register_target_url("deliveries.delivery", "delivery_detail")  # timeline entries link to the record
 
 
 def delivery_records(user, customer) -> list[CustomerRecord]:

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from dealerdesk.core.audit import register_action_labels
+from dealerdesk.core.audit import register_action_labels, register_target_url
 
 register_action_labels(
     {
@@ -17,3 +17,5 @@ register_action_labels(
         "offer.expired": _("Offer expired"),
     }
 )
+
+register_target_url("offers.offer", "offer_detail")  # timeline entries link to the offer

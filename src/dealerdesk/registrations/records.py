@@ -3,9 +3,12 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from dealerdesk.core.audit import register_target_url
 from dealerdesk.customers.records import RECORDS_PER_SOURCE, CustomerRecord
 
 from .selectors import registration_visible_to
+
+register_target_url("registrations.registration", "registration_detail")  # timeline entries link to the record
 
 
 def registration_records(user, customer) -> list[CustomerRecord]:
