@@ -53,7 +53,7 @@ def test_the_card_lists_every_kind_of_record_linked(client, store_a, consultant,
     # the card points at it and offers to book a test drive
     card = client.get(reverse("customer_detail", args=[customer.pk])).content.decode()
     assert reverse("customer_records", args=[customer.pk]) in card
-    assert f"{reverse('testdrive_new')}?customer={customer.pk}" in card
+    assert f"{reverse('testdrive_new')}?store={store_a.code}&amp;customer={customer.pk}" in card
 
 
 def test_the_records_query_count_does_not_grow(client, store_a, consultant, manager, clerk, customer):

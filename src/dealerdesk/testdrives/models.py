@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dealerdesk.core.crypto import EncryptedTextField
 
@@ -82,7 +83,8 @@ class Route(models.Model):
     """A test-drive route of a store, with its distance and expected duration."""
 
     store = models.ForeignKey(STORE, verbose_name=_("store"), on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=60)
+    # "name" alone is translated as a person's name (姓名); a route's name needs its own context
+    name = models.CharField(pgettext_lazy("route", "Name"), max_length=60)
     description = models.CharField(_("description"), max_length=300, blank=True)
     distance_km = models.DecimalField(_("distance (km)"), max_digits=5, decimal_places=1)
     duration_minutes = models.PositiveSmallIntegerField(_("expected duration (minutes)"))

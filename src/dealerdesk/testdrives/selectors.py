@@ -374,6 +374,7 @@ def utilisation(store: Store, week_start: date) -> dict:
     return {
         "week_start": week_start,
         "rows": rows,
+        "total_drives": sum(r["drives"] for r in rows),
         "total_booked": round(total_booked, 1),
         "total_open": round(total_open, 1),
         "percent": round(total_booked / total_open * 100, 1) if total_open else 0.0,

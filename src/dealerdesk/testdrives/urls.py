@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.testdrive_day, name="testdrive_day"),
     path("new/", views.testdrive_new, name="testdrive_new"),
     path("my-day/", views.testdrive_my_day, name="testdrive_my_day"),
+    path("customers/", views.testdrive_customer_search, name="testdrive_customer_search"),
     path("fleet/", views.demo_car_list, name="demo_car_list"),
     path("fleet/<int:pk>/status/", views.demo_car_status, name="demo_car_status"),
     path("settings/<slug:store_code>/", views.testdrive_settings, name="testdrive_settings"),

@@ -23,7 +23,9 @@ from dealerdesk.catalog.choices import DEMO_MOVES, DemoStatus
 from dealerdesk.catalog.models import Series, StockVehicle
 from dealerdesk.core.errors import DomainError
 from dealerdesk.customers.choices import ConsentPurpose
-from dealerdesk.customers.models import Consent
+from dealerdesk.customers.models import Consent, Customer
+from dealerdesk.customers.privacy import masked_mobile
+from dealerdesk.customers.search import SearchTooBroad, search_customers
 from dealerdesk.customers.selectors import customer_visible_to, grade_policies_for
 
 from . import fleet, selectors, services, throttle
@@ -88,16 +90,52 @@ def testdrive_day(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def testdrive_my_day(request: HttpRequest) -> HttpResponse:
-    """Today's test drives of the user, for the "my day" page (loaded with htmx)."""
-    return render(request, "testdrives/_my_day.html", {"drives": selectors.my_day(request.user)})
+    """Today's test drives of the user: the fragment for the "my day" page (htmx), a full page when opened by URL."""
+    context = {"drives": selectors.my_day(request.user)}
+    return render(request, "testdrives/_my_day.html" if request.htmx else "testdrives/my_day.html", context)
 
 
 # ---------------------------------------------------------------- booking form
 
 
-def _booking_choices(user, store: Store) -> dict:
+def _customer_choice(user, store: Store, pk: str) -> Customer | None:
+    """The chosen customer (visible to the user, of the store) or None."""
+    if not str(pk).isdigit():
+        return None
+    customer = customer_visible_to(user).filter(pk=pk, store=store).first()
+    if customer is not None:
+        customer.mobile_masked = masked_mobile(customer)
+    return customer
+
+
+@login_required
+@require_POST
+def testdrive_customer_search(request: HttpRequest) -> HttpResponse:
+    """The customer picker of the booking form: the customers app's one-box search, limited to the store.
+
+    POSTed like the customer list's search, so that a name or mobile never lands in a URL or an access log; the
+    chosen customer is sent along and stays first (and chosen) whatever the new results."""
+    stores = selectors.testdrive_stores(request.user)
+    store = _store_from(request, stores)
+    chosen = _customer_choice(request.user, store, request.POST.get("customer", ""))
+    results: list[Customer] = []
+    error = None
+    query = request.POST.get("customer_q", "").strip()
+    if query:
+        try:
+            results = [c for c in search_customers(request.user, query) if c.store_id == store.pk]
+        except SearchTooBroad as exc:
+            error = exc.message
+    results = [c for c in results if chosen is None or c.pk != chosen.pk]
+    for customer in results:
+        customer.mobile_masked = masked_mobile(customer)
+    context = {"chosen": chosen, "results": results, "search_error": error, "searched": bool(query)}
+    return render(request, "testdrives/_customer_choices.html", context)
+
+
+def _booking_choices(user, store: Store, customer: str) -> dict:
     return {
-        "customers": list(customer_visible_to(user).filter(store=store).only("id", "name").order_by("-id")[:200]),
+        "chosen": _customer_choice(user, store, customer),
         "cars": list(selectors.bookable_cars(store)),
         "consultants": selectors.consultants_of(store),
         "routes": list(selectors.routes_of(store)),
@@ -170,7 +208,7 @@ def testdrive_new(request: HttpRequest) -> HttpResponse:
         "values": values,
         "errors": errors,
         "next_free": next_free,
-        **_booking_choices(request.user, store),
+        **_booking_choices(request.user, store, values["customer"]),
     }
     return render(request, "testdrives/new.html", context, status=status)
 
@@ -202,6 +240,8 @@ def _detail_context(
     sells = user_can(user, "sales.sell", store) and user_can(user, "testdrives.book", store)
     books = user_can(user, "testdrives.book", store)
     moves = TESTDRIVE_MOVES[td.status]
+    today = selectors.local_today(store)
+    insurance = td.demo_car.insurance_expires_on
     return {
         "td": td,
         "store": store,
@@ -237,12 +277,16 @@ def _detail_context(
             "feedback": books and td.status == TestDriveStatus.COMPLETED and not td.feedback_at,
             "debrief": sells and td.status == TestDriveStatus.COMPLETED and not td.debriefed_at,
             "cancel": books and TestDriveStatus.CANCELLED in moves,
-            "no_show": books and TestDriveStatus.NO_SHOW in moves,
+            # the service refuses a no-show before the start: do not offer it earlier
+            "no_show": books and TestDriveStatus.NO_SHOW in moves and timezone.now() >= td.start_at,
             "reschedule": books and td.status in RESCHEDULABLE,
         },
         "feedback_url": reverse("testdrive_public_feedback", args=[services.feedback_token(td)])
         if td.status == TestDriveStatus.COMPLETED and not td.feedback_at
         else "",
+        # flagged like on the fleet page, so that the consultant sees it while preparing the car
+        "insurance_expiring": insurance is not None and insurance <= today + timedelta(days=fleet.INSURANCE_ALERT_DAYS),
+        "insurance_expired": insurance is not None and insurance < today,
         "errors": errors or {},
         "step": step,
         "local_day": timezone.localtime(td.start_at, store.tz).date().isoformat(),
@@ -478,11 +522,16 @@ def demo_car_status(request: HttpRequest, pk: int) -> HttpResponse:
     car = selectors.demo_car_visible_to(request.user).filter(pk=pk).first()
     if car is None:
         raise Http404
+    demo_status = request.POST.get("demo_status", "")
+    if not demo_status or demo_status == car.demo_status:
+        # the placeholder (or the current status) sent by a stray click: nothing to change, say so
+        messages.error(request, _("No change: choose the new status of %(plate)s.") % {"plate": car.plate})
+        return redirect(f"{reverse('demo_car_list')}?store={car.store.code}")
     try:
         fleet.demo_car_set_status(
             actor=request.user,
             vehicle=car,
-            demo_status=request.POST.get("demo_status", ""),
+            demo_status=demo_status,
             reason=request.POST.get("reason", ""),
         )
         messages.success(request, _("Demo car %(plate)s updated.") % {"plate": car.plate})
@@ -504,6 +553,7 @@ def public_book(request: HttpRequest, store_code: str) -> HttpResponse:
     series = list(Series.objects.filter(pk__in=series_ids).select_related("brand").order_by("name"))
     source = request.POST if request.method == "POST" else request.GET
     values = {k: source.get(k, "") for k in ("series", "day", "start", "name", "mobile")}
+    values["notice"] = _flag(request.POST, "notice")  # kept checked when the form comes back with errors
     values["day"] = values["day"] or (selectors.local_today(store) + timedelta(days=1)).isoformat()
     if not values["series"] and series:
         values["series"] = str(series[0].pk)
@@ -538,6 +588,8 @@ def public_book(request: HttpRequest, store_code: str) -> HttpResponse:
         "values": values,
         "errors": errors,
         "booked": booked,
+        # in store time, inside one translated sentence (no ASCII full stop between Chinese sentences)
+        "booked_start": timezone.localtime(booked.start_at, store.tz).strftime("%Y-%m-%d %H:%M") if booked else "",
         **_public_slots(store, values),
     }
     return render(request, "testdrives/public_book.html", context, status=status)
@@ -558,7 +610,7 @@ def _public_slots(store: Store, values: dict) -> dict:
         {"value": start.isoformat(), "label": timezone.localtime(start, store.tz).strftime("%H:%M"), "free": free}
         for start, free in sorted(starts.items())
     ]
-    return {"slots": slots, "slot_day": day}
+    return {"slots": slots, "slot_day": day, "has_full": any(not s["free"] for s in slots)}
 
 
 def public_slots(request: HttpRequest, store_code: str) -> HttpResponse:
