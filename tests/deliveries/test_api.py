@@ -53,7 +53,7 @@ def test_schedule_through_the_api_and_unpaid_order_refused(api, store_a, consult
         format="json",
     )
     assert response.status_code == 409
-    assert response.json()["code"] == "order_not_ready" and "189800" in response.json()["detail"]
+    assert response.json()["code"] == "order_not_ready" and "189,800.00" in response.json()["detail"]
     # the same bay at the same time is refused with the reason
     again = ready_order(store_a, consultant)
     response = api.post(

@@ -121,7 +121,7 @@ def test_unpaid_order_is_refused_with_the_blockers_message_and_nothing_written(s
     order = ready_order(store_a, consultant, amount_paid=D("5000.00"))
     with pytest.raises(TransitionRefused) as exc:
         services.delivery_schedule(actor=consultant, order=order, scheduled_at=slot(), bay="1号交车区")
-    assert "184800" in str(exc.value.message) and exc.value.code == "order_not_ready"
+    assert "184,800.00" in str(exc.value.message) and exc.value.code == "order_not_ready"
     assert not Delivery.objects.exists() and not Notification.objects.exists()
 
 

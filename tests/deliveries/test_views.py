@@ -221,7 +221,7 @@ def test_unpaid_order_booking_shows_the_blocker(client, store_a, consultant):
         reverse("delivery_book"),
         {"store": store_a.code, "order": order.pk, "day": day, "time": "10:00", "bay": "1号交车区"},
     )
-    assert response.status_code == 400 and "188800" in response.content.decode()
+    assert response.status_code == 400 and "188,800.00" in response.content.decode()
     assert not Delivery.objects.exists()
 
 

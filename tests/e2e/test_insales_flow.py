@@ -292,6 +292,8 @@ def _register(page: Page, live_app: str, name: str, vin: str, mobile: str, shot)
     plate_form.locator("input[name=licence_issued_on]").fill(_in_days(page, 0))
     plate_form.get_by_role("button").click()
     expect(page.get_by_test_id("plate")).to_have_text(plate)
+    # handing the licence and plates over asks first (data-confirm): the clerk confirms
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("complete-form").get_by_role("button").click()
     expect(page.get_by_test_id("registration-status")).to_have_class(re.compile(r"\btext-bg-success\b"))  # completed
     expect(page.get_by_test_id("complete-form")).to_have_count(0)

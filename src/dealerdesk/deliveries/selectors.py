@@ -12,8 +12,9 @@ from dealerdesk.accounts.permissions import user_can
 from dealerdesk.catalog.choices import CertificateHolder
 from dealerdesk.sales.choices import OrderStatus
 from dealerdesk.sales.models import Order
+from dealerdesk.sales.selectors import order_delivery_blocker_short
 
-from .choices import DEFAULT_PDI_ITEMS, DELIVERY_MOVES, OPEN_STATUSES, DeliveryStatus, PdiResult
+from .choices import DEFAULT_PDI_ITEMS, DELIVERY_MOVES, OPEN_STATUSES, DeliveryStatus, ExplanationItem, PdiResult
 from .models import Delivery, DeliveryDocument, DeliveryGift, DeliverySettings, GiftItem, HandoverPhoto, PdiCheck
 
 DEFAULT_PDI_LABELS = dict(DEFAULT_PDI_ITEMS)
@@ -99,7 +100,8 @@ def preparation_missing(delivery: Delivery, pdi=None, documents=None) -> list[st
         if doc.received_at is None:
             if doc.holder != CertificateHolder.STORE:
                 missing.append(
-                    _("%(document)s (held by %(holder)s, promised by %(date)s)")
+                    # the holder is a choice label ("The carmaker"): shown after a colon, not inside a sentence
+                    _("%(document)s (holder: %(holder)s; promised by: %(date)s)")
                     % {
                         "document": doc.get_kind_display(),
                         "holder": doc.holder_name or doc.get_holder_display(),
@@ -108,6 +110,15 @@ def preparation_missing(delivery: Delivery, pdi=None, documents=None) -> list[st
                 )
             else:
                 missing.append(str(doc.get_kind_display()))
+    return missing
+
+
+def handover_missing(delivery: Delivery, *, odometer: bool = True) -> list[str]:
+    """What the consultant must still do before the confirmation can be signed: each explanation item not yet
+    ticked, and the odometer reading when none is recorded (the same rules `delivery_confirm` enforces)."""
+    missing = [str(label) for value, label in ExplanationItem.choices if value not in (delivery.explained or [])]
+    if odometer and delivery.odometer_km is None:
+        missing.append(_("Odometer reading"))
     return missing
 
 
@@ -170,6 +181,7 @@ def delivery_detail(user, pk: int) -> dict:
         "followups": list(delivery.followups.select_related("follow_up__assignee").order_by("day")),
         "warranty": list(delivery.warranty_clocks.order_by("kind")),
         "photos": list(HandoverPhoto.objects.filter(delivery=delivery).select_related("taken_by")),
+        "registration": registration_of_order(delivery.order_id),
         "missing": preparation_missing(delivery, pdi, documents) if delivery.status == DeliveryStatus.SCHEDULED else [],
         "bays": config.bays,
         "may_prepare": prepares and delivery.status == DeliveryStatus.SCHEDULED,
@@ -179,6 +191,20 @@ def delivery_detail(user, pk: int) -> dict:
         "may_handover": sells and delivery.status == DeliveryStatus.PREPARED,
         "may_confirm": sells and delivery.status == DeliveryStatus.PREPARED and delivery.odometer_km is not None,
     }
+
+
+def registration_of_order(order_id: int):
+    """The order's live registration (the newest not cancelled), or None: one query, for the links between pages."""
+    from dealerdesk.registrations.choices import RegistrationStatus  # registrations reads deliveries: import late
+    from dealerdesk.registrations.models import Registration
+
+    return (
+        Registration.objects.filter(order_id=order_id)
+        .exclude(status=RegistrationStatus.CANCELLED)
+        .only("pk", "number", "status", "order_id")
+        .order_by("-id")
+        .first()
+    )
 
 
 def photos_visible_to(user) -> QuerySet[HandoverPhoto]:
@@ -216,7 +242,8 @@ def delivery_calendar(user, store: Store, monday: datetime.date) -> dict:
 
 
 def orders_ready_to_schedule(user, store: Store, *, limit: int = 100) -> list[Order]:
-    """Signed orders of the store with a vehicle and no delivery yet (the blocker is checked when booking)."""
+    """Signed orders of the store with a vehicle and no delivery yet, in one query; each carries `not_bookable`:
+    why it cannot be booked yet in a few words (not paid, loan refused), or None (booking checks it again)."""
     qs = (
         Order.objects.filter(store=store, status=OrderStatus.SIGNED, stock_vehicle__isnull=False, delivery__isnull=True)
         .select_related("customer", "trim")
@@ -224,4 +251,7 @@ def orders_ready_to_schedule(user, store: Store, *, limit: int = 100) -> list[Or
     )
     if not sees_whole_store(user, store):
         qs = qs.filter(consultant_id=user.pk)
-    return list(qs[:limit])
+    orders = list(qs[:limit])
+    for order in orders:
+        order.not_bookable = order_delivery_blocker_short(order)
+    return orders

@@ -139,6 +139,7 @@ def _detail_or_404(user, pk: int) -> dict:
 def _render_detail(request: HttpRequest, pk: int, *, errors=None, form=None, status=200, warnings=()) -> HttpResponse:
     context = _detail_or_404(request.user, pk)
     delivery = context["delivery"]
+    handover_missing = selectors.handover_missing(delivery)
     context.update(
         {
             "errors": errors or {},
@@ -150,7 +151,12 @@ def _render_detail(request: HttpRequest, pk: int, *, errors=None, form=None, sta
             "keys_kind": DocumentKind.KEYS,
             "invoice_kind": DocumentKind.SALES_INVOICE,
             "local_start": timezone.localtime(delivery.scheduled_at, delivery.store.tz),
-            "may_confirm_here": context["may_confirm"] and services.may_confirm(request.user, delivery),
+            "handover_missing": handover_missing,
+            # the signing card only once the handover is complete: signing would be refused before
+            "may_confirm_here": context["may_confirm"]
+            and not handover_missing
+            and services.may_confirm(request.user, delivery),
+            "show_confirm_hint": context["may_handover"] and bool(handover_missing),
             "may_add_photos": len(context["photos"]) < services.MAX_PHOTOS
             and delivery.status == DeliveryStatus.PREPARED
             and services.may_work_on_photos(request.user, delivery),
@@ -169,7 +175,7 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, pk)
 
 
-def _act(request: HttpRequest, pk: int, do, success: str, form=None) -> HttpResponse:
+def _act(request: HttpRequest, pk: int, do, success, form=None) -> HttpResponse:
     """Run one service call for the delivery; errors re-render the page, success redirects back to it."""
     context = _detail_or_404(request.user, pk)
     delivery = context["delivery"]
@@ -180,7 +186,8 @@ def _act(request: HttpRequest, pk: int, do, success: str, form=None) -> HttpResp
     except DomainError as exc:
         messages.error(request, exc.message)
         return _render_detail(request, pk, form=form, status=exc.status)
-    messages.success(request, success)
+    # `success` may depend on what the service did (a callable given the result)
+    messages.success(request, success(result) if callable(success) else success)
     warnings = result[1] if isinstance(result, tuple) else ()
     for warning in warnings:
         messages.warning(request, warning)
@@ -286,6 +293,15 @@ def delivery_gift(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, do, _("Gifts updated."))
 
 
+def _handover_saved(result) -> str:
+    """Say what is left: "recorded" only when nothing stands between the handover and the signatures."""
+    delivery = result[0] if isinstance(result, tuple) else result
+    left = len(selectors.handover_missing(delivery, odometer=False))
+    if left:
+        return _("Handover saved: %(n)s explanation item(s) still to go through before signing.") % {"n": left}
+    return _("Handover recorded: the customer can sign the confirmation.")
+
+
 @login_required
 @require_POST
 def delivery_handover(request: HttpRequest, pk: int) -> HttpResponse:
@@ -297,7 +313,7 @@ def delivery_handover(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.delivery_record_handover(
             actor=request.user, delivery=d, explained=explained, odometer_km=odometer, note=note
         ),
-        _("Handover recorded."),
+        _handover_saved,
         {"odometer_km": odometer, "handover_note": note},
     )
 

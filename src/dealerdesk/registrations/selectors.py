@@ -103,6 +103,18 @@ def registration_get(user, pk: int) -> Registration:
     )
 
 
+def delivery_of(registration: Registration):
+    """The order's delivery (one per order) for the link on the registration page, or None: one query, no blobs."""
+    from dealerdesk.deliveries.models import Delivery  # deliveries reads registrations for its links: import late
+
+    delivery = (
+        Delivery.objects.filter(order_id=registration.order_id).only("pk", "status", "scheduled_at", "order_id").first()
+    )
+    if delivery is not None:
+        delivery.local_start = timezone.localtime(delivery.scheduled_at, registration.store.tz)
+    return delivery
+
+
 def is_overdue(registration: Registration, now: datetime | None = None) -> bool:
     """Past its target date while the store still has work to do."""
     return (

@@ -183,6 +183,7 @@ def _detail_context(request: HttpRequest, registration: Registration, forms: dic
         "documents": [(d, receive_forms.get(d.kind)) for d in documents],
         "missing": [d for d in documents if d.received_at is None],
         "case": case_lines(r),
+        "delivery": selectors.delivery_of(r),
         "overdue": selectors.is_overdue(r),
         "id_masked": masked_id_number(r.customer),
         "may_reveal": bool(r.customer.id_number) and can_reveal(user, r.customer),

@@ -1,6 +1,7 @@
 """Reads of orders, contracts, templates and payments, scoped to the user (not visible → not found)."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -8,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from dealerdesk.accounts.models import Store
 from dealerdesk.accounts.permissions import user_can
+from dealerdesk.offers.engine import yuan
 
 from . import contract_text
-from .choices import ContractStatus, LoanStatus, OrderStatus, PaymentMethod
+from .choices import ContractStatus, DepositDecision, LoanStatus, OrderStatus, PaymentKind, PaymentMethod
 from .models import Contract, ContractTemplate, ContractTemplateVersion, Order, Payment
 
 # Roles that see every order of their store (the others see the orders they sell or whose customer they own).
@@ -31,11 +33,42 @@ def order_delivery_blocker(order: Order) -> str | None:
         }
     if order.amount_paid >= order.total or order.loan_status == LoanStatus.APPROVED:
         return None
+    due = yuan(order.balance_due)
     if order.payment_method == PaymentMethod.LOAN and order.loan_status == LoanStatus.REFUSED:
-        return _("The loan was refused: %(due)s CNY is still due. Change the payment method by an amendment.") % {
-            "due": order.balance_due
+        return _("The loan was refused: %(due)s is still due. Change the payment method by an amendment.") % {
+            "due": due
         }
-    return _("The order is not paid: %(due)s CNY is still due and no loan is approved.") % {"due": order.balance_due}
+    if order.payment_method == PaymentMethod.LOAN:
+        # the loan is mentioned only for a financed order: a cash buyer has none to wait for
+        return _("The order is not paid: %(due)s is still due and the loan is not approved yet.") % {"due": due}
+    return _("The order is not paid: %(due)s is still due.") % {"due": due}
+
+
+def cancelled_money(order: Order, payments: list[Payment]) -> dict:
+    """For a cancelled order, what happened to the money instead of what is "owed": received, refunded, forfeited
+    and what is still to refund (payments as loaded for the page: no query)."""
+    received = sum((p.amount for p in payments if p.kind != PaymentKind.REFUND), Decimal(0))
+    refunded = sum((p.amount for p in payments if p.kind == PaymentKind.REFUND), Decimal(0))
+    deposit = sum((p.amount for p in payments if p.kind == PaymentKind.DEPOSIT), Decimal(0))
+    forfeited = min(deposit, order.amount_paid) if order.deposit_decision == DepositDecision.FORFEIT else Decimal(0)
+    return {
+        "received": received,
+        "refunded": refunded,
+        "forfeited": forfeited,
+        "to_refund": max(order.amount_paid - forfeited, Decimal(0)),
+    }
+
+
+def order_delivery_blocker_short(order: Order) -> str | None:
+    """`order_delivery_blocker` as a few words for a list or a dropdown (e.g. "not paid"), or None when the order
+    may go to delivery. Reads only the order's own fields: no query."""
+    if order.status != OrderStatus.SIGNED:
+        return str(order.get_status_display())
+    if order.amount_paid >= order.total or order.loan_status == LoanStatus.APPROVED:
+        return None
+    if order.payment_method == PaymentMethod.LOAN and order.loan_status == LoanStatus.REFUSED:
+        return _("loan refused")
+    return _("not paid")
 
 
 # ---------------------------------------------------------------- orders
@@ -73,6 +106,20 @@ def order_list_for(user) -> QuerySet[Order]:
     )
 
 
+def order_search_q(text: str) -> Q:
+    """The order list's search box: the order number (prefix), the customer's name (prefix) or the VIN — in full,
+    or its last characters (at least 6, as read off the windscreen). Within the user's visible orders, which the
+    store/consultant indexes already narrow; the full VIN is unique-indexed."""
+    text = text.strip()
+    q = Q(number__startswith=text.upper()) | Q(customer__name__startswith=text)
+    vin = text.upper().replace(" ", "")
+    if len(vin) == 17:
+        q |= Q(stock_vehicle__vin=vin)
+    elif len(vin) >= 6 and vin.isalnum() and vin.isascii():
+        q |= Q(stock_vehicle__vin__endswith=vin)
+    return q
+
+
 def order_get(user, pk: int) -> Order:
     """One visible order with everything its page shows, or Order.DoesNotExist."""
     return order_list_for(user).select_related("interior", "offer", "offer_version", "contract").get(pk=pk)
@@ -91,7 +138,23 @@ def order_detail(user, pk: int) -> dict:
     open_contract = next(
         (c for c in contracts if c.status in (ContractStatus.DRAFT, ContractStatus.PENDING_SIGNATURE)), None
     )
-    return {"order": order, "contracts": contracts, "payments": payments, "open_contract": open_contract}
+    return {
+        "order": order,
+        "contracts": contracts,
+        "payments": payments,
+        "open_contract": open_contract,
+        **order_links(order),
+    }
+
+
+def order_links(order: Order) -> dict:
+    """The order's delivery and live registration for the links on its page: one small query each, no blobs."""
+    # deliveries and registrations read sales: import them here, not at module load
+    from dealerdesk.deliveries.models import Delivery
+    from dealerdesk.deliveries.selectors import registration_of_order
+
+    delivery = Delivery.objects.filter(order_id=order.pk).only("pk", "number", "status", "order_id").first()
+    return {"delivery": delivery, "registration": registration_of_order(order.pk)}
 
 
 # ---------------------------------------------------------------- contracts

@@ -76,9 +76,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
     consultant = request.GET.get("consultant", "")
     if consultant.isdigit():
         qs = qs.filter(consultant_id=int(consultant))
-    q = request.GET.get("q", "").strip().upper()
+    q = request.GET.get("q", "").strip()
     if q:
-        qs = qs.filter(number__startswith=q)
+        qs = qs.filter(selectors.order_search_q(q))
     page = keyset_page(qs, cursor=request.GET.get("after"), size=LIST_SIZE)
     manages = any(user_can(user, "customers.view_store", s) for s in stores)
     consultants = (
@@ -220,6 +220,11 @@ def _detail(request: HttpRequest, pk: int, *, errors: dict | None = None, form: 
         "form": form,
         "post": request.POST if errors else {},
         "blocker": selectors.order_delivery_blocker(order),
+        "cancelled_money": selectors.cancelled_money(order, detail["payments"])
+        if order.status == OrderStatus.CANCELLED
+        else None,
+        # paid amounts with no payment rows here (imported orders, the demo's delivered ones): say so, not "none"
+        "untracked_paid": order.amount_paid if not detail["payments"] and order.amount_paid > 0 else None,
         # the open contract's text with the mobile and ID numbers masked (the PDF keeps them in full)
         "contract_body": contract_text.masked_body(contract) if contract is not None and contract.body else "",
         "sells": sells,
