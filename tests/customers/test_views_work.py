@@ -159,7 +159,7 @@ def test_manager_desk_lists_overdue_by_consultant_loss_requests_and_feedback(
     assert "B店客户" not in body
     assert reverse("loss_request_decide", args=[response.context["loss_requests"][0].pk]) in body
     # and the desk leads to the offers waiting for the manager's approval and to overdue registrations
-    assert f'{reverse("offer_list")}?status=pending_approval' in body
+    assert f"{reverse('offer_list')}?status=pending_approval" in body
     assert reverse("registration_overdue") in body
 
 
