@@ -387,6 +387,8 @@ def test_deposit_balance_refund_keep_amount_paid_and_grade_o(store_a, consultant
     order.refresh_from_db()
     order.customer.refresh_from_db()
     assert order.amount_paid == D("5000.00") and order.customer.intent_grade == "O"
+    graded = AuditEntry.objects.get(action="customer.graded", target_id=str(order.customer_id))
+    assert graded.actor == clerk  # the audit names who took the money, not the consultant
     assert selectors.order_delivery_blocker(order) is not None
     services.payment_record(
         actor=clerk, order=order, kind="balance", method="transfer", receipt_number="R-002", amount=order.total - 5000

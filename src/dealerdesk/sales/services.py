@@ -84,11 +84,8 @@ def _check_customer(customer) -> None:
 
 
 def _on_customer(actor, order: Order, service, **kwargs) -> None:
-    """Move the customer along (stage, grade) as the actor, else as the order's consultant (whose customer it is).
-
-    A clerk recording the deposit may not edit customers; the grade still follows the deposit. A move the
-    customer's workflow refuses (e.g. an owner buying again) leaves the customer as they are.
-    """
+    """Move the customer's stage along as the actor, else as the order's consultant (whose customer it is). A move
+    the customer's workflow refuses (e.g. an owner buying again) leaves the customer as they are."""
     for who in dict.fromkeys([actor, order.consultant]):
         try:
             service(actor=who, customer=order.customer, **kwargs)
@@ -1166,7 +1163,8 @@ def payment_record(
         and order.deposit_amount > 0
         and _paid(order, PaymentKind.DEPOSIT) >= order.deposit_amount
     ):
-        _on_customer(actor, order, customer_services.customer_set_grade, grade="O")
+        # by rule, recorded as whoever took the money (a cashier may not edit customers otherwise)
+        customer_services.customer_grade_deposit_paid(actor=actor, customer=order.customer)
     return payment
 
 
