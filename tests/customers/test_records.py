@@ -13,28 +13,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def consultant(store_a, make_staff):
-    return make_staff("consultant", store_a, full_name="王磊")
-
-
-@pytest.fixture
-def manager(store_a, make_staff):
-    return make_staff("sales_manager", store_a, full_name="张伟")
-
-
-@pytest.fixture
-def clerk(store_a, make_staff):
-    return make_staff("admin_clerk", store_a, full_name="吴芳")
-
-
-@pytest.fixture
-def customer(store_a, consultant):
-    from tests.customers.factories import CustomerFactory
-
-    return CustomerFactory(store=store_a, owner=consultant, name="陈小明", stage="ordered")
-
-
 def records_html(client, customer) -> str:
     response = client.get(reverse("customer_records", args=[customer.pk]), **HTMX)
     assert response.status_code == 200

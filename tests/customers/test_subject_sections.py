@@ -21,7 +21,6 @@ from dealerdesk.sales.models import Payment
 from dealerdesk.showroom.models import NeedsAssessment, Presentation, Visit
 from dealerdesk.testdrives.models import DriverLicence, TestDriveAgreement
 from dealerdesk.testdrives.services import LICENCE_PURPOSE
-from tests.customers.factories import CustomerFactory
 from tests.deliveries.factories import GiftItemFactory, explained, signature_png, slot
 from tests.registrations.helpers import registration_at
 from tests.sales.helpers import make_order, signed_contract
@@ -46,26 +45,6 @@ LATER_SECTIONS = {
     "registrations",
     "registration_documents",
 }
-
-
-@pytest.fixture
-def consultant(store_a, make_staff):
-    return make_staff("consultant", store_a, full_name="王磊")
-
-
-@pytest.fixture
-def manager(store_a, make_staff):
-    return make_staff("sales_manager", store_a, full_name="张伟")
-
-
-@pytest.fixture
-def clerk(store_a, make_staff):
-    return make_staff("admin_clerk", store_a, full_name="吴芳")
-
-
-@pytest.fixture
-def customer(store_a, consultant):
-    return CustomerFactory(store=store_a, owner=consultant, name="陈小明", stage="ordered")
 
 
 def add_records(store, customer, consultant, manager, clerk, *, n: int) -> dict:
