@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dealerdesk.sales import services
-from dealerdesk.sales.models import Contract, Order
+from dealerdesk.sales import contract_text, services
+from dealerdesk.sales.models import Contract, ContractTemplate, Order
 from tests.customers.factories import CustomerFactory
 from tests.sales.helpers import PNG, accepted_offer, make_order, signed_contract
 
@@ -169,6 +169,13 @@ def test_template_page_for_store_admins(client, store_a, consultant, make_staff,
         reverse("contract_template_list"), {"template": template.pk, "body": "合同 {{total}}", "note": "简化"}
     )
     assert ok.status_code == 302 and template.versions.count() == 2
+    # a second template (e.g. for financed purchases) is created from the page, starting from the standard text
+    page = client.get(reverse("contract_template_list")).content.decode()
+    assert 'data-testid="template-create"' in page and reverse("contract_template_create") in page
+    created = client.post(reverse("contract_template_create"), {"store": store_a.pk, "name": "贷款购车合同"})
+    assert created.status_code == 302
+    financed = ContractTemplate.objects.get(store=store_a, name="贷款购车合同")
+    assert financed.is_default is False and financed.versions.get().body == contract_text.DEFAULT_TEMPLATE.strip()
 
 
 def test_archive_search_for_clerks(client, store_a, consultant, manager, clerk, django_assert_max_num_queries):

@@ -496,6 +496,7 @@ def contract_template_list(request: HttpRequest) -> HttpResponse:
     templates = list(selectors.templates_managed_by(user).prefetch_related("versions"))
     context = {
         "templates": templates,
+        "stores": stores,
         "errors": errors,
         "placeholders": [(f"{{{{{name}}}}}", label) for name, label in contract_text.PLACEHOLDERS.items()],
         "posted_body": request.POST.get("body", "") if errors else "",
