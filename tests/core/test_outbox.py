@@ -142,6 +142,8 @@ def test_outbox_page_shows_status_attempts_and_error(store_a, make_staff, client
     client.force_login(make_staff("sales_manager", store_a))
     body = client.get(reverse("outbox_list")).content.decode()
     assert "到店提醒" in body and "no gateway configured for sms" in body
+    # who it goes to, masked: a customer's mobile is personal data
+    assert "138****8000" in body and "13800138000" not in body
 
 
 def test_in_app_notification_needs_no_delivery(store_a, make_staff):

@@ -54,6 +54,6 @@ def notification_visible_to(user) -> QuerySet[Notification]:
     """Outbox messages of the stores where the user may see the outbox."""
     ids = user.visible_store_ids() if getattr(user, "is_authenticated", False) else frozenset()
     if ids is None:
-        return Notification.objects.select_related("store")
+        return Notification.objects.select_related("store", "recipient_user")
     allowed = [sid for sid in ids if user_can(user, "store.view_outbox", sid)]
-    return Notification.objects.filter(store_id__in=allowed).select_related("store")
+    return Notification.objects.filter(store_id__in=allowed).select_related("store", "recipient_user")
