@@ -10,24 +10,21 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import chinese_calendar
+from chinese_calendar import constants as official
+
+
+@lru_cache(maxsize=64)
+def calendar_covers(year: int) -> bool:
+    """Whether the official holiday calendar is known for `year` (the tracker says so when it is not)."""
+    return any(day.year == year for day in official.holidays)
 
 
 @lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
     """True when government offices work on `day` (a holiday is not, a make-up Saturday is)."""
-    try:
+    if calendar_covers(day.year):
         return chinese_calendar.is_workday(day)
-    except NotImplementedError:  # a year the official calendar does not cover yet
-        return day.weekday() < 5
-
-
-def calendar_covers(year: int) -> bool:
-    """Whether the official holiday calendar is known for `year` (the settings page says so when it is not)."""
-    try:
-        chinese_calendar.is_workday(date(year, 6, 1))
-    except NotImplementedError:
-        return False
-    return True
+    return day.weekday() < 5  # a year the official calendar does not cover yet
 
 
 def add_working_days(start: date, days: int) -> date:
