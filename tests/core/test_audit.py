@@ -124,7 +124,13 @@ def test_the_trail_shows_changes_with_field_names_and_choice_labels(store_a, mak
         actor=manager,
         action="customer.updated",
         target=customer,
-        diff={"stage": ["lead", "ordered"], "reason": [None, "客户要求"], "is_company": [None, False]},
+        diff={
+            "stage": ["lead", "ordered"],
+            "reason": [None, "客户要求"],
+            "is_company": [None, False],
+            "checklist": [{"clean": False}, {"clean": True, "items": ["lights", "tyres"]}],
+            "tags": [["VIP"], ["VIP", "转介绍"]],
+        },
     )
     client.force_login(manager)
     html = client.get(reverse("audit_list")).content.decode()
@@ -134,3 +140,4 @@ def test_the_trail_shows_changes_with_field_names_and_choice_labels(store_a, mak
     assert f"{labels['lead']} → {labels['ordered']}" in html  # choice labels, not codes
     assert "reason" in html and "客户要求" in html  # a key that is no field stays as it is
     assert "{'stage'" not in html  # no raw Python data
+    assert "lights、tyres" in html and "VIP、转介绍" in html  # nested values read as lists

@@ -148,9 +148,10 @@ def _field(model, name: str):
     if model is None:
         return None
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except Exception:  # not a field of the model (a computed key such as "reason")
         return None
+    return field if getattr(field, "concrete", False) else None  # a reverse relation has no label of its own
 
 
 def _shown(field, value: Any) -> str:
@@ -158,9 +159,11 @@ def _shown(field, value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
+    if isinstance(value, list):
+        return "、".join(_shown(field, v) for v in value)
+    if isinstance(value, dict):  # a nested change (e.g. a checklist): its keys and values as written
+        return "；".join(f"{k}: {_shown(None, v)}" for k, v in value.items())
     choices = dict(field.flatchoices) if field is not None and getattr(field, "flatchoices", None) else {}
     if value in choices:
         return str(choices[value])
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
     return str(value)
