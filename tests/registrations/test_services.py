@@ -584,3 +584,46 @@ def test_two_cases_racing_for_one_plate_exactly_one_gets_it(committed_db, store_
     statuses = sorted(Registration.objects.filter(pk__in=[r.pk for r in cases]).values_list("status", flat=True))
     assert statuses == [S.PLATE_ISSUED, S.SUBMITTED]
     assert Registration.objects.filter(plate="粤B88888").count() == 1
+
+
+def test_the_id_card_number_goes_to_the_customers_encrypted_record(store_a, clerk, order, make_staff):
+    from dealerdesk.core.crypto import blind_index
+    from dealerdesk.customers.services import ID_PURPOSE
+
+    customer = order.customer
+    assert not customer.id_number
+    registration = services.registration_open(actor=clerk, order=order)
+    # a wrong number is refused with the field named, and the document stays unreceived
+    with pytest.raises(ValidationError) as invalid:
+        services.registration_document_receive(
+            actor=clerk, registration=registration, kind=K.OWNER_ID, holder="customer", id_number="110105194912310021"
+        )
+    assert "id_number" in invalid.value.message_dict
+    assert registration.documents.get(kind=K.OWNER_ID).received_at is None
+    # the clerk (no customer-editing right) records the number read from the card
+    services.registration_document_receive(
+        actor=clerk, registration=registration, kind=K.OWNER_ID, holder="customer", id_number="11010519491231002x"
+    )
+    customer.refresh_from_db()
+    assert customer.id_number == "11010519491231002X"
+    assert customer.id_number_index == blind_index("11010519491231002X", purpose=ID_PURPOSE)
+    assert customer.birthday.isoformat() == "1949-12-31"
+    entry = AuditEntry.objects.filter(action="customer.updated", target_id=str(customer.pk)).latest("id")
+    assert entry.actor == clerk and "11010519491231002X" not in str(entry.diff)
+
+
+def test_a_different_number_than_on_record_is_refused(store_a, clerk, order):
+    from dealerdesk.core.errors import Conflict
+    from dealerdesk.customers.services import customer_record_id_number
+
+    customer_record_id_number(actor=clerk, customer=order.customer, id_number="11010519491231002X")
+    registration = services.registration_open(actor=clerk, order=order)
+    with pytest.raises(Conflict) as differs:
+        services.registration_document_receive(
+            actor=clerk, registration=registration, kind=K.OWNER_ID, holder="customer", id_number="44030519900101123X"
+        )
+    assert differs.value.code == "id_number_differs"
+    # the same number again is fine
+    services.registration_document_receive(
+        actor=clerk, registration=registration, kind=K.OWNER_ID, holder="customer", id_number="11010519491231002X"
+    )

@@ -210,3 +210,23 @@ def test_the_tracker_says_when_a_years_holiday_calendar_is_not_known(client, cle
     assert missing == expected
     note = response.content.decode().split('data-testid="workday-note"')[1].split("</p>")[0]
     assert (str(missing) in note) is (missing is not None)
+
+
+def test_the_owner_id_row_takes_the_number_from_the_card(client, clerk, order):
+    registration = registration_at(clerk, order, S.COLLECTING_DOCUMENTS)
+    c = logged_in(client, clerk)
+    url = reverse("registration_detail", args=[registration.pk])
+    form = c.get(url).content.decode().split('data-testid="receive-owner_id"')[1].split("</form>")[0]
+    assert 'name="owner_id-id_number"' in form
+    data = {"kind": "owner_id", "owner_id-kind": "owner_id", "owner_id-holder": "customer", "owner_id-note": ""}
+    bad = c.post(reverse("registration_receive", args=[registration.pk]), {**data, "owner_id-id_number": "123"})
+    assert bad.status_code == 400 and 'data-testid="error-id_number"' in bad.content.decode()
+    assert registration.documents.get(kind="owner_id").received_at is None  # nothing half-written
+    good = c.post(
+        reverse("registration_receive", args=[registration.pk]), {**data, "owner_id-id_number": "11010519491231002X"}
+    )
+    assert good.status_code == 302
+    order.customer.refresh_from_db()
+    assert order.customer.id_number == "11010519491231002X"
+    page = c.get(url).content.decode()
+    assert "1101" in page and "11010519491231002X" not in page  # shown masked from now on

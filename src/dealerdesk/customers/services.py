@@ -363,6 +363,44 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
     return customer
 
 
+@transaction.atomic
+def customer_record_id_number(*, actor: User, customer: Customer, id_number: str) -> Customer:
+    """The resident ID number read from the card collected for registration (standard 5.3.2), written to the
+    customer's encrypted field. The clerk who collects documents may record it without editing rights; a number
+    that differs from the one on record is refused (a correction belongs on the customer page)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not user_can(actor, "paperwork.manage", customer):
+        _check_can_edit(actor, customer)
+    if customer.merged_into_id or customer.erased_at:
+        raise TransitionRefused(_("This customer was merged or erased and can no longer be edited."))
+    number = clean_customer_fields({"id_number": id_number or ""})["id_number"]
+    if not number:
+        raise ValidationError({"id_number": [_("Enter the owner's resident ID number from the card.")]})
+    if customer.id_number:
+        if customer.id_number == number:
+            return customer
+        raise Conflict(
+            _("The customer's record holds a different ID number: check the card, or correct the record first."),
+            code="id_number_differs",
+            field="id_number",
+        )
+    index = blind_index(number, purpose=ID_PURPOSE)
+    _find_duplicate(customer.store_id, id_index=index, exclude=customer.pk)
+    customer.id_number, customer.id_number_index = number, index
+    if not customer.birthday:
+        customer.birthday = v.resident_id_birth_date(number)
+    if customer.gender == Gender.UNKNOWN:
+        customer.gender = v.resident_id_gender(number)
+    customer.save()
+    audit_record(
+        actor=actor,
+        action="customer.updated",
+        target=customer,
+        diff=diff_fields({"id_number": ""}, {"id_number": number}, masked=MASKED_IN_AUDIT),
+    )
+    return customer
+
+
 def _notify_owner(customer: Customer, owner: User, subject: str) -> None:
     notification_queue(
         channel="in_app",

@@ -63,6 +63,13 @@ class ReceiveForm(BootstrapForm):
     kind = forms.ChoiceField(choices=DocumentKind.choices, widget=forms.HiddenInput)
     holder = forms.ChoiceField(label=_("Held by"), choices=DocumentHolder.choices)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    # only on the owner's ID card, when the customer's record has no number yet (the service requires it then)
+    id_number = forms.CharField(
+        label=_("ID number on the card"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
 
 
 class SubmitForm(BootstrapForm):

@@ -16,6 +16,7 @@ from dealerdesk.core import validators as v
 from dealerdesk.core.audit import audit_record
 from dealerdesk.core.errors import Conflict, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
+from dealerdesk.customers import services as customer_services
 from dealerdesk.customers.models import Customer, OwnedVehicle
 from dealerdesk.customers.search import reindex_customer
 from dealerdesk.customers.services import vehicle_add
@@ -351,9 +352,19 @@ def registration_assign(*, actor, registration: Registration, clerk) -> Registra
 
 @transaction.atomic
 def registration_document_receive(
-    *, actor, registration: Registration, kind: str, holder: str, note: str = "", now: datetime | None = None
+    *,
+    actor,
+    registration: Registration,
+    kind: str,
+    holder: str,
+    note: str = "",
+    id_number: str = "",
+    now: datetime | None = None,
 ) -> RegistrationDocument:
-    """Mark one checklist document received, with who holds it and when. Receiving one twice is refused."""
+    """Mark one checklist document received, with who holds it and when. Receiving one twice is refused.
+
+    With the owner's ID card, the number on it (when given) goes to the customer's encrypted field (5.3.2), so the
+    application is filled from the record; a number differing from the one on record is refused."""
     now = now or timezone.now()
     registration = _lock(registration)
     _require_paperwork(actor, registration)
@@ -386,6 +397,8 @@ def registration_document_receive(
             code="document_already_received",
             field="kind",
         )
+    if kind == DocumentKind.OWNER_ID and (id_number or "").strip():
+        customer_services.customer_record_id_number(actor=actor, customer=registration.customer, id_number=id_number)
     doc.holder, doc.received_at, doc.received_by, doc.note = holder, now, actor, (note or "").strip()[:200]
     doc.save(update_fields=["holder", "received_at", "received_by", "note"])
     audit_record(

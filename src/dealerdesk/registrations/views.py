@@ -265,7 +265,12 @@ def registration_receive(request: HttpRequest, pk: int) -> HttpResponse:
         ("receive", kind),
         form,
         lambda: services.registration_document_receive(
-            actor=request.user, registration=registration, kind=data["kind"], holder=data["holder"], note=data["note"]
+            actor=request.user,
+            registration=registration,
+            kind=data["kind"],
+            holder=data["holder"],
+            note=data["note"],
+            id_number=data["id_number"],
         ),
         _("Document received."),
         inline=False,  # a document already received has no form left to show the clash under

@@ -133,6 +133,13 @@ class RegistrationDocumentReceiveSerializer(serializers.Serializer):
     kind = KindField()
     holder = HolderField()
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    id_number = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With `owner_id`: the number on the card, written to the customer's record (encrypted)",
+    )
 
 
 class RegistrationSubmitSerializer(serializers.Serializer):

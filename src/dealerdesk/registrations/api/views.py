@@ -166,7 +166,12 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         data.is_valid(raise_exception=True)
         v = data.validated_data
         services.registration_document_receive(
-            actor=request.user, registration=registration, kind=v["kind"], holder=v["holder"], note=v["note"]
+            actor=request.user,
+            registration=registration,
+            kind=v["kind"],
+            holder=v["holder"],
+            note=v["note"],
+            id_number=v["id_number"],
         )
         return self._answer(registration)
 
