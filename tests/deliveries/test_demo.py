@@ -52,3 +52,14 @@ def test_demo_orders_hold_their_vehicles_so_no_new_order_can_take_them(demo_stor
     assert held.exists()
     # a vehicle of a signed or delivered order is never offered as free stock
     assert not held.filter(status="in_stock").exists(), list(held.filter(status="in_stock").values_list("vin"))
+
+
+def test_every_demo_order_is_paid_by_its_payment_records(demo_stores):
+    from django.db.models import Sum
+
+    from dealerdesk.sales.models import Order
+
+    demo.load()
+    orders = Order.objects.filter(amount_paid__gt=0).annotate(received=Sum("payments__amount"))
+    assert orders.exists()
+    assert [(o.number, o.amount_paid) for o in orders if o.received != o.amount_paid] == []

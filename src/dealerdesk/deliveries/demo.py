@@ -17,6 +17,7 @@ from dealerdesk.customers import services as customer_services
 from dealerdesk.customers.choices import Stage
 from dealerdesk.customers.models import Customer
 from dealerdesk.sales.choices import LIVE_ORDER_STATUSES, OrderStatus
+from dealerdesk.sales.demo import record_paid_in_full
 from dealerdesk.sales.models import Order
 
 from . import services
@@ -129,6 +130,7 @@ def _delivery(store, plan, days, hour, index, vehicle, customer, consultant, man
         created_by=consultant,
         created_at=now - datetime.timedelta(days=6),
     )
+    record_paid_in_full(order, recorded_by=clerk, received_at=now - datetime.timedelta(days=1))
     for stage in services.stage_path(customer.stage):
         if stage == Stage.OWNER:
             break

@@ -14,6 +14,7 @@ from dealerdesk.catalog.choices import StockStatus
 from dealerdesk.catalog.models import StockVehicle
 from dealerdesk.customers.models import Customer
 from dealerdesk.sales.choices import LIVE_ORDER_STATUSES, LoanStatus, OrderStatus, PaymentMethod
+from dealerdesk.sales.demo import record_paid_in_full
 from dealerdesk.sales.models import Order
 
 from . import services
@@ -115,6 +116,7 @@ def _store(store: Store) -> int:
             created_by=consultant,
             created_at=opened - datetime.timedelta(days=4),
         )
+        record_paid_in_full(order, recorded_by=clerk, received_at=opened - datetime.timedelta(days=2))
         StockVehicle.objects.filter(pk=vehicle.pk).update(
             status=StockStatus.DELIVERED if delivered_at else StockStatus.SOLD
         )

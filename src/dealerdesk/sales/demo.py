@@ -19,7 +19,7 @@ from dealerdesk.offers.models import Offer
 
 from . import services
 from .choices import LIVE_ORDER_STATUSES
-from .models import Order
+from .models import Order, Payment
 
 DEMO_STORES = ("sz-futian", "gz-tianhe")
 PLANS = ("draft", "pending_signature", "paid", "cancelled", "amended", "deposit", "loan")
@@ -166,3 +166,27 @@ def _order(store, plan, offer, vehicle, consultant, manager, clerk, index) -> Or
         services.contract_sign(actor=manager, contract=amendment, party="manager")
     order.refresh_from_db()
     return order
+
+
+def record_paid_in_full(order: Order, *, recorded_by, received_at) -> None:
+    """Demo orders made directly at a late status are paid: their deposit and balance as payment records (with
+    receipts), so the order page shows the payments its paid amount adds up to. Not for real data: the cashier
+    records payments through services.payment_record."""
+    deposit = min(order.deposit_amount, order.amount_paid)
+    parts = [
+        ("deposit", deposit, received_at - datetime.timedelta(days=5)),
+        ("balance", order.amount_paid - deposit, received_at),
+    ]
+    for kind, amount, when in parts:
+        if amount > 0:
+            Payment.objects.create(
+                store_id=order.store_id,
+                order=order,
+                customer_id=order.customer_id,
+                kind=kind,
+                method=("loan" if order.payment_method == "loan" else "transfer") if kind == "balance" else "wechat",
+                receipt_number=f"{order.number}-{kind[0].upper()}",
+                amount=amount,
+                received_at=when,
+                recorded_by=recorded_by,
+            )
