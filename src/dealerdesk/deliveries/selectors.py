@@ -255,3 +255,18 @@ def orders_ready_to_schedule(user, store: Store, *, limit: int = 100) -> list[Or
     for order in orders:
         order.not_bookable = order_delivery_blocker_short(order)
     return orders
+
+
+def rule_promotions(user, stores) -> QuerySet:
+    """Running or coming promotions a gift rule may name: those of the stores the user administers and their dealer
+    groups' shared ones (services.gift_rule_create checks the same for the one chosen)."""
+    from dealerdesk.offers.models import Promotion
+
+    managed = [s for s in stores if user_can(user, "store.manage", s)]
+    if not managed:
+        return Promotion.objects.none()
+    return (
+        Promotion.objects.filter(is_active=True, ends_on__gte=timezone.localdate())
+        .filter(Q(store__in=managed) | Q(store__isnull=True, group_id__in={s.group_id for s in managed}))
+        .order_by("ends_on", "id")
+    )

@@ -10,7 +10,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,7 +23,6 @@ from dealerdesk.catalog.choices import CertificateHolder, Origin
 from dealerdesk.catalog.models import Trim
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import keyset_page
-from dealerdesk.offers.models import Promotion
 
 from . import selectors, services
 from .choices import DeliveryStatus, DocumentKind, ExplanationItem, FollowUpRole
@@ -446,23 +444,11 @@ def _gift_context(request: HttpRequest, **extra) -> dict:
         "trims": list(Trim.objects.filter(is_active=True).select_related("series__brand")[:200])
         if any(user_can(user, "store.manage", s) for s in stores)
         else [],
-        "promotions": list(_rule_promotions(user, stores)[:200]),
+        "promotions": list(selectors.rule_promotions(user, stores)[:200]),
         "errors": {},
         "form": {},
         **extra,
     }
-
-
-def _rule_promotions(user, stores):
-    """Running or coming promotions a gift rule may name: the managed stores' own and their groups' shared ones."""
-    managed = [s for s in stores if user_can(user, "store.manage", s)]
-    if not managed:
-        return Promotion.objects.none()
-    return (
-        Promotion.objects.filter(is_active=True, ends_on__gte=timezone.localdate())
-        .filter(Q(store__in=managed) | Q(store__isnull=True, group_id__in={s.group_id for s in managed}))
-        .order_by("ends_on", "id")
-    )
 
 
 @login_required
@@ -505,7 +491,7 @@ def gift_action(request: HttpRequest) -> HttpResponse:
                 promotion = None
                 if p.get("promotion"):
                     promotion = (
-                        _rule_promotions(request.user, list(stores.values()))
+                        selectors.rule_promotions(request.user, list(stores.values()))
                         .filter(pk=_int(p.get("promotion"), 0))
                         .first()
                     )

@@ -2,7 +2,7 @@
 service call with a parsed input; refused moves answer 409 with `code` and `detail` (and `missing` for prepare)."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -13,11 +13,12 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from dealerdesk.accounts.permissions import user_can
 from dealerdesk.catalog.models import Trim
 from dealerdesk.core.api import ERRORS, FirstRendererNegotiation
 from dealerdesk.core.api import error_responses as _errors
+from dealerdesk.core.errors import NotPermitted
 from dealerdesk.core.pagination import KeysetPagination
-from dealerdesk.offers.models import Promotion
 
 from .. import selectors, services
 from ..models import Delivery, DeliveryGift, GiftItem
@@ -414,13 +415,11 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             v["trim"] = Trim.objects.filter(pk=v["trim"]).first()
             if v["trim"] is None:
                 raise ValidationError({"trim": [_("There is no such trim.")]})
+        if not user_can(request.user, "store.manage", gift):
+            raise NotPermitted()  # before any lookup: refused for the role, whatever the ids say
         if v.get("promotion") is not None:
             # only promotions the gift's store could run: another group's id reads like one that does not exist
-            v["promotion"] = (
-                Promotion.objects.filter(pk=v["promotion"], group_id=gift.store.group_id)
-                .filter(Q(store_id__isnull=True) | Q(store_id=gift.store_id))
-                .first()
-            )
+            v["promotion"] = selectors.rule_promotions(request.user, [gift.store]).filter(pk=v["promotion"]).first()
             if v["promotion"] is None:
                 raise ValidationError({"promotion": [_("There is no such promotion.")]})
         rule = services.gift_rule_create(actor=request.user, gift=gift, **v)
