@@ -14,6 +14,7 @@ from dealerdesk.core import services as core_services
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.models import Notification
 from dealerdesk.core.pagination import keyset_page
+from dealerdesk.core.webforms import int_or as _int
 
 from . import selectors, services
 from .forms import LanguageForm, LoginForm
@@ -186,13 +187,6 @@ def _staff_action(request: HttpRequest, stores: dict) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect("staff_list")
-
-
-def _int(value) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required

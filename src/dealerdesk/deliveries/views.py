@@ -23,25 +23,14 @@ from dealerdesk.catalog.choices import CertificateHolder, Origin
 from dealerdesk.catalog.models import Trim
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import keyset_page
+from dealerdesk.core.webforms import errors_by_field as _errors_of
+from dealerdesk.core.webforms import int_or as _int
 
 from . import selectors, services
 from .choices import DeliveryStatus, DocumentKind, ExplanationItem, FollowUpRole
 from .models import Delivery, GiftItem, GiftRule, HandoverPhoto
 
 GIFT_PAGE = 50
-
-
-def _errors_of(exc: ValidationError) -> dict:
-    """Messages by field; errors of no field under "all" (templates cannot read "__all__")."""
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"all": exc.messages}
-    return {("all" if k == "__all__" else k): v for k, v in errors.items()}
-
-
-def _int(value, default=None):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
 
 
 def _local_datetime(store, day: str, time: str):

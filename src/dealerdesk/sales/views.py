@@ -23,6 +23,7 @@ from dealerdesk.catalog.choices import StockStatus
 from dealerdesk.catalog.models import StockVehicle
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import keyset_page
+from dealerdesk.core.webforms import errors_by_field as _errors_of
 from dealerdesk.customers.search import SearchTooBroad, search_customers
 from dealerdesk.offers.choices import OfferStatus
 from dealerdesk.offers.engine import line_text
@@ -45,14 +46,6 @@ from .choices import (
 from .models import Contract, Order
 
 LIST_SIZE = 50
-
-
-def _errors_of(exc: ValidationError) -> dict:
-    """Messages by field; the ones about no field under "all" (templates cannot read "__all__")."""
-    errors = dict(exc.message_dict) if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    if "__all__" in errors:
-        errors["all"] = errors.pop("__all__")
-    return errors
 
 
 def _post(request: HttpRequest, name: str) -> str:
