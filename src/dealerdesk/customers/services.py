@@ -430,13 +430,20 @@ def customer_set_grade(*, actor: User, customer: Customer, grade: str) -> Custom
         )
     if grade == customer.intent_grade:
         return customer
+    return _regrade(customer, grade, actor=actor)
+
+
+def _regrade(customer: Customer, grade: str, *, actor: User, reason: str = "", reschedule: bool = True) -> Customer:
+    """Set the grade (a graded lead becomes a prospect), open the next follow-up at its interval, audit."""
     before = customer.intent_grade
     customer.intent_grade = grade
     if customer.stage == Stage.LEAD and grade != "N":
         customer.stage = Stage.PROSPECT
     customer.save(update_fields=["intent_grade", "stage", "updated_at"])
-    _schedule_follow_up(customer, actor=actor, due_at=_next_due(customer, after=timezone.now()))
-    audit_record(actor=actor, action="customer.graded", target=customer, diff={"intent_grade": [before, grade]})
+    if reschedule:
+        _schedule_follow_up(customer, actor=actor, due_at=_next_due(customer, after=timezone.now()))
+    diff = {"intent_grade": [before, grade], **({"reason": [None, reason]} if reason else {})}
+    audit_record(actor=actor, action="customer.graded", target=customer, diff=diff)
     return customer
 
 
@@ -451,18 +458,9 @@ def customer_grade_deposit_paid(*, actor: User, customer: Customer) -> Customer:
     policies = ensure_grade_policies(customer.store_id)
     if customer.intent_grade == DEPOSIT_PAID_GRADE or DEPOSIT_PAID_GRADE not in policies:
         return customer
-    before = customer.intent_grade
-    customer.intent_grade = DEPOSIT_PAID_GRADE
-    customer.save(update_fields=["intent_grade", "updated_at"])
-    if customer.stage != Stage.OWNER:
-        _schedule_follow_up(customer, actor=actor, due_at=_next_due(customer, after=timezone.now()))
-    audit_record(
-        actor=actor,
-        action="customer.graded",
-        target=customer,
-        diff={"intent_grade": [before, DEPOSIT_PAID_GRADE], "reason": [None, "deposit paid"]},
+    return _regrade(
+        customer, DEPOSIT_PAID_GRADE, actor=actor, reason="deposit paid", reschedule=customer.stage != Stage.OWNER
     )
-    return customer
 
 
 @transaction.atomic
