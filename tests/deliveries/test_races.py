@@ -2,9 +2,10 @@
 
 import threading
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 
-from dealerdesk.core.errors import Conflict
+from dealerdesk.core.errors import Conflict, DomainError
 from dealerdesk.deliveries import services
 from dealerdesk.deliveries.choices import DeliveryStatus
 from dealerdesk.deliveries.models import Delivery, DeliveryGift, GiftItem
@@ -70,3 +71,33 @@ def test_two_bookings_racing_for_one_bay_exactly_one_wins(committed_db):
     assert len(results) == 1, errors
     assert len(errors) == 1 and isinstance(errors[0], Conflict) and errors[0].code == "bay_taken"
     assert Delivery.objects.count() == 1
+
+
+def test_handover_racing_the_orders_cancellation_never_deadlocks(committed_db):
+    # given explained deliveries whose orders a manager cancels at the moment the consultant signs the handover
+    # (the handover takes the order before the delivery, as the cancellation does: the reverse order deadlocked)
+    from dealerdesk.sales import services as sales_services
+    from dealerdesk.sales.models import Order
+
+    store = StoreFactory(group=DealerGroupFactory(code="race3"), code="race-c")
+    consultant = staff("consultant", store)
+    manager = staff("sales_manager", store)
+    clerk = staff("admin_clerk", store)
+    outcomes = []
+    for i in range(5):
+        delivery = explained(store, consultant, clerk, when=slot(2 + i, 10, store=store))
+        jobs = [
+            lambda d=delivery: services.delivery_confirm(actor=consultant, delivery=d, customer_name=d.customer.name),
+            lambda d=delivery: sales_services.order_cancel(
+                actor=manager, order=d.order, reason="客户改主意", deposit_decision="refund"
+            ),
+        ]
+        results, errors = _run_together(jobs)
+        # then one of the two wins and the other is refused in words (a domain error), never a database error
+        assert len(results) == 1, errors
+        assert len(errors) == 1 and isinstance(errors[0], DomainError | ValidationError), errors
+        delivery.refresh_from_db()
+        order = Order.objects.get(pk=delivery.order_id)
+        outcomes.append((delivery.status, order.status))
+        assert (delivery.status, order.status) in {("handed_over", "delivered"), ("cancelled", "cancelled")}
+    assert len(outcomes) == 5

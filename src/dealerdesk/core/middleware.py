@@ -1,9 +1,11 @@
 import uuid
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from . import context
 
@@ -62,6 +64,41 @@ class MethodNotAllowedPageMiddleware:
             page["Allow"] = response.get("Allow", "")
             return page
         return response
+
+
+# PostgreSQL's SQLSTATEs for a transaction it rolled back because of another one: retrying it is safe
+RETRYABLE_SQLSTATES = {"40P01": "deadlock", "40001": "serialization_failure"}
+
+
+def retryable_failure(exc: BaseException) -> str | None:
+    """'deadlock' or 'serialization_failure' when the database aborted the transaction for a concurrent one."""
+    if not isinstance(exc, OperationalError):
+        return None
+    cause = exc.__cause__
+    return RETRYABLE_SQLSTATES.get(getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None) or "")
+
+
+class RetryableConflictMiddleware:
+    """A concurrent write that the database refused answers 409 "try again", never a server error.
+
+    Writers take their locks in one order (core.locks), so this should not happen; it is the net under that rule
+    for a path that misses it. The transaction was rolled back whole, so nothing was written.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        kind = retryable_failure(exception)
+        if kind is None:
+            return None
+        message = _("Someone changed the same record at the same moment; nothing was saved. Please try again.")
+        if request.path.startswith("/api/"):
+            return JsonResponse({"code": "retry", "detail": message}, status=409, headers={"Retry-After": "1"})
+        return render(request, "409_retry.html", {"back": _same_site_referer(request)}, status=409)
 
 
 def _same_site_referer(request: HttpRequest) -> str:

@@ -1043,6 +1043,8 @@ def delivery_confirm(*, actor: User, delivery: Delivery, customer_name: str, sig
     """
     from .pdf import confirmation_pdf
 
+    # the order before the delivery, as an order's cancellation takes them: the reverse order could deadlock
+    Order.objects.select_for_update(of=("self",)).filter(pk=delivery.order_id).values_list("pk", flat=True).first()
     delivery = _lock(delivery)
     delivery = Delivery.objects.select_related(
         "store",

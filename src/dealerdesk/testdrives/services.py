@@ -3,8 +3,10 @@ validated before anything is written, audited, messages queued in the outbox.
 
 The overlap invariant (a demo car and a consultant are never in two overlapping active bookings) is checked here
 before every insert or move, inside the transaction: on SQLite the IMMEDIATE write lock taken at BEGIN serialises
-the check and the write; on PostgreSQL the exclusion constraints of migration 0002 refuse the loser of a race,
-whose IntegrityError becomes the same 409 with the next free slots.
+the check and the write; on PostgreSQL each writer first takes the car's and the consultant's locks in one sorted
+order (`_hold_schedules`, core.locks), so racing bookings queue instead of deadlocking on each other's rows, and the
+exclusion constraints of migration 0002 stay as the last word: a refused row becomes the same 409 with the next free
+slots.
 """
 
 import base64
@@ -29,6 +31,7 @@ from dealerdesk.core import validators as v
 from dealerdesk.core.audit import access_record, audit_record
 from dealerdesk.core.crypto import blind_index
 from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, TransitionRefused
+from dealerdesk.core.locks import hold_locks
 from dealerdesk.core.services import notification_queue
 from dealerdesk.customers import services as customer_services
 from dealerdesk.customers.choices import ConsentPurpose, FollowUpPurpose, Source
@@ -269,10 +272,26 @@ def _pick_car(store, *, demo_car, trim, series, start, end, consultant_id, exclu
         return None, []
     config = selectors.settings_for(store)
     blocked = end + timedelta(minutes=config.buffer_minutes)
+    return _first_free(store.pk, cars, start, end, blocked, exclude_pk), cars
+
+
+def _first_free(store_id: int, cars: list, start, end, blocked_until, exclude_pk):
+    """The first of `cars` without a clashing booking, else the first (the clash check that follows answers 409
+    with the next free slots)."""
     for car in cars:
-        if _clash(store.pk, car.pk, None, start, end, blocked, exclude_pk) is None:
-            return car, cars
-    return cars[0], cars  # all taken: the clash check that follows answers 409 with the next free slots
+        if _clash(store_id, car.pk, None, start, end, blocked_until, exclude_pk) is None:
+            return car
+    return cars[0]
+
+
+def _hold_schedules(cars: list, *consultant_ids) -> None:
+    """Queue behind every concurrent write to the schedule of these cars and consultants (core.locks): on
+    PostgreSQL two bookings otherwise deadlock while each checks the other's row against the car and the consultant
+    exclusion constraints. Taken after the booking is validated and before the overlap check it protects."""
+    hold_locks(
+        *(f"testdrive.car:{car.pk}" for car in cars),
+        *(f"testdrive.consultant:{pk}" for pk in consultant_ids if pk),
+    )
 
 
 def _customer_message(td: TestDrive, subject: str, body: str, kind: str) -> None:
@@ -367,6 +386,9 @@ def testdrive_book(
     if errors:
         raise ValidationError(errors)
     blocked = end + timedelta(minutes=config.buffer_minutes)
+    _hold_schedules(cars, consultant.pk if consultant else None, consultant_if_free.pk if consultant_if_free else None)
+    if len(cars) > 1:  # chosen before the locks: a concurrent booking may have taken it meanwhile
+        car = _first_free(store.pk, cars, start, end, blocked, None)
     clash = _clash(store.pk, car.pk, consultant.pk if consultant else None, start, end, blocked)
     if clash:
         raise _slot_taken(
@@ -471,6 +493,8 @@ def testdrive_confirm(*, actor: User, test_drive: TestDrive, consultant: User | 
     if errors:
         raise ValidationError(errors)
     before_consultant = td.consultant_id
+    if consultant.pk != td.consultant_id:
+        _hold_schedules([td.demo_car], consultant.pk)
     if consultant.pk != td.consultant_id and _clash(
         td.store_id, td.demo_car_id, consultant.pk, td.start_at, td.end_at, td.blocked_until, td.pk
     ):
@@ -559,6 +583,7 @@ def testdrive_reschedule(
     if errors:
         raise ValidationError(errors)
     blocked = new_end + timedelta(minutes=config.buffer_minutes)
+    _hold_schedules(cars, consultant.pk if consultant else None)
     clash = _clash(store.pk, car.pk, consultant.pk if consultant else None, new_start, new_end, blocked, td.pk)
     if clash:
         raise _slot_taken(

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "dealerdesk.core.middleware.MethodNotAllowedPageMiddleware",
+    "dealerdesk.core.middleware.RetryableConflictMiddleware",
 ]
 
 ROOT_URLCONF = "dealerdesk.config.urls"
