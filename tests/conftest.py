@@ -63,3 +63,8 @@ def committed_db(transactional_db, django_db_blocker):
                 f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
             )
+
+
+# The `shanghai_clock` fixture (tests/clock.py): runs a test at 00:05, 07:59 and 23:59 Asia/Shanghai, at the end of a
+# month and of a year, and on 1 January. Apply with `pytest.mark.usefixtures("shanghai_clock")`.
+from tests.clock import shanghai_clock  # noqa: E402, F401

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dealerdesk.showroom.models import NeedsAssessment, Visit
 from tests.catalog.factories import MarkedPriceFactory, StockVehicleFactory, TrimFactory
+from tests.clock import pinned_at, shanghai
 from tests.customers.factories import CustomerFactory
 from tests.showroom.factories import NeedsAssessmentFactory, VisitFactory
 
@@ -49,7 +50,7 @@ def test_bad_arrival_is_a_field_error(store_a, receptionist, as_user):
 
 
 def test_list_is_today_by_default_and_scoped(
-    store_a, store_b, receptionist, consultants, make_staff, as_user, django_assert_max_num_queries
+    shanghai_clock, store_a, store_b, receptionist, consultants, make_staff, as_user, django_assert_max_num_queries
 ):
     first, second, _third = consultants
     today = VisitFactory(store=store_a, status="with_consultant", consultant=first, assigned_at=timezone.now())
@@ -70,7 +71,7 @@ def test_list_is_today_by_default_and_scoped(
     assert as_user(make_staff("receptionist", store_b)).get(f"/api/v1/visits/{today.pk}/").status_code == 404
 
 
-def test_assign_next_up_then_explicit_then_busy(store_a, receptionist, consultants, as_user):
+def test_assign_next_up_then_explicit_then_busy(shanghai_clock, store_a, receptionist, consultants, as_user):
     client = as_user(receptionist)
     one = client.post("/api/v1/visits/", {}, format="json").json()["id"]
     two = client.post("/api/v1/visits/", {}, format="json").json()["id"]
@@ -124,16 +125,41 @@ def test_link_customer_by_id_or_by_quick_register_with_dedup(store_a, receptioni
     assert bad.status_code == 400 and {"name", "mobile"} <= set(bad.json())
 
 
-def test_board_endpoint(store_a, receptionist, consultant, as_user, django_assert_max_num_queries):
+def test_board_endpoint(shanghai_clock, store_a, receptionist, consultant, as_user, django_assert_max_num_queries):
+    # given 40 visitors waiting, one arriving every minute over the last 40 (at 00:05, 35 of them since yesterday)
     for i in range(40):
-        VisitFactory(store=store_a, arrived_at=timezone.now() - datetime.timedelta(minutes=i))
+        VisitFactory(store=store_a, arrived_at=shanghai_clock.ago(minutes=i, seconds=30))
     client = as_user(receptionist)
     client.get("/api/v1/visits/board/")
     with django_assert_max_num_queries(5):
         board = client.get("/api/v1/visits/board/")
     assert board.status_code == 200
     data = board.json()
-    assert data["counts"]["visits"] == 40 and len(data["waiting"]) == 40
+    assert len(data["waiting"]) == 40 and data["counts"]["waiting"] == 40
+    assert data["counts"]["visits"] == (5 if shanghai_clock.start.hour == 0 else 40)
+
+
+@pinned_at(shanghai(2026, 3, 18, 0, 10))
+def test_board_endpoint_after_midnight_keeps_the_visitor_from_before(
+    shanghai_clock, store_a, receptionist, consultant, as_user
+):
+    # given at 00:10 a visitor with a consultant since 23:50 and one waiting since 00:05
+    served = VisitFactory(
+        store=store_a,
+        arrived_at=shanghai(2026, 3, 17, 23, 50),
+        status="with_consultant",
+        consultant=consultant,
+        assigned_at=shanghai(2026, 3, 17, 23, 51),
+    )
+    waiting = VisitFactory(store=store_a, arrived_at=shanghai(2026, 3, 18, 0, 5))
+    # when the board is read through the API
+    data = as_user(receptionist).get("/api/v1/visits/board/").json()
+    # then both are in the showroom; only the one since 00:05 is among today's visits
+    assert data["day"] == "2026-03-18"
+    assert [r["visit"]["id"] for r in data["with_consultant"]] == [served.pk]
+    assert data["with_consultant"][0]["minutes_in_showroom"] == 20
+    assert [r["visit"]["id"] for r in data["waiting"]] == [waiting.pk]
+    assert data["counts"]["visits"] == 1
 
 
 # ---------------------------------------------------------------- needs assessments

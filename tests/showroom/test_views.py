@@ -11,6 +11,7 @@ from django.utils import timezone
 from dealerdesk.showroom import services
 from dealerdesk.showroom.models import NeedsAssessment, Presentation, Recommendation, Visit
 from tests.catalog.factories import MarkedPriceFactory, StockVehicleFactory, TrimFactory
+from tests.clock import pinned_at, shanghai
 from tests.customers.factories import CustomerFactory
 from tests.showroom.conftest import client_for
 from tests.showroom.factories import NeedsAssessmentFactory, VisitFactory
@@ -22,7 +23,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 # ---------------------------------------------------------------- reception desk
 
 
-def test_reception_logs_an_arrival_in_two_taps(store_a, receptionist, consultants):
+def test_reception_logs_an_arrival_in_two_taps(shanghai_clock, store_a, receptionist, consultants):
     client = client_for(receptionist)
     desk = client.get(reverse("reception_desk"))
     assert desk.status_code == 200
@@ -40,7 +41,7 @@ def test_a_bad_arrival_re_renders_the_desk_with_the_error(store_a, receptionist)
     assert not Visit.objects.exists()
 
 
-def test_the_desk_hands_the_next_visitor_to_the_next_consultant(store_a, receptionist, consultants):
+def test_the_desk_hands_the_next_visitor_to_the_next_consultant(shanghai_clock, store_a, receptionist, consultants):
     client = client_for(receptionist)
     visit = services.visit_arrive(actor=receptionist, store=store_a)
     live = client.get(reverse("reception_live"), **HTMX).content.decode()
@@ -53,7 +54,7 @@ def test_the_desk_hands_the_next_visitor_to_the_next_consultant(store_a, recepti
     assert visit.status == "left"
 
 
-def test_the_desk_marks_a_consultant_absent(store_a, receptionist, consultants):
+def test_the_desk_marks_a_consultant_absent(shanghai_clock, store_a, receptionist, consultants):
     response = client_for(receptionist).post(
         reverse("presence_set"), {"consultant": consultants[0].pk, "absent": "1", "store": store_a.code}, **HTMX
     )
@@ -61,7 +62,31 @@ def test_the_desk_marks_a_consultant_absent(store_a, receptionist, consultants):
     assert 'data-testid="rotation-absent"' in response.content.decode()
 
 
-def test_a_consultant_has_no_reception_desk_but_sees_the_board(store_a, consultant):
+def test_the_desk_shows_everyone_in_the_showroom_and_who_is_busy(shanghai_clock, store_a, receptionist, consultants):
+    # given a visitor waiting for 15 minutes and one with the first consultant for 30 (at 00:05: since yesterday)
+    first, second, _third = consultants
+    waiting = VisitFactory(store=store_a, arrived_at=shanghai_clock.ago(minutes=15))
+    served = VisitFactory(
+        store=store_a,
+        arrived_at=shanghai_clock.ago(minutes=30),
+        status="with_consultant",
+        consultant=first,
+        assigned_at=shanghai_clock.ago(minutes=29),
+    )
+    client = client_for(receptionist)
+    # when reception opens the desk, and when it refreshes
+    for page in (client.get(reverse("reception_desk")), client.get(reverse("reception_live"), **HTMX)):
+        body = page.content.decode()
+        # then both are there, the first consultant is busy and the second is next up
+        assert page.status_code == 200
+        assert body.count('data-testid="waiting-visit"') == 1
+        assert reverse("visit_detail", args=[waiting.pk]) in body
+        assert reverse("visit_detail", args=[served.pk]) in body
+        assert body.count('data-testid="rotation-busy"') == 1
+        assert page.context["next_consultant"] == second
+
+
+def test_a_consultant_has_no_reception_desk_but_sees_the_board(shanghai_clock, store_a, consultant):
     client = client_for(consultant)
     assert client.get(reverse("reception_desk")).status_code == 403
     assert client.get(reverse("traffic_board")).status_code == 200
@@ -70,10 +95,12 @@ def test_a_consultant_has_no_reception_desk_but_sees_the_board(store_a, consulta
 # ---------------------------------------------------------------- board, visits, report
 
 
-def test_board_page_and_its_live_refresh(store_a, receptionist, consultant, django_assert_max_num_queries):
-    now = timezone.now()
+def test_board_page_and_its_live_refresh(
+    shanghai_clock, store_a, receptionist, consultant, django_assert_max_num_queries
+):
+    # given 30 visitors waiting, one arriving every minute over the last 30 (at 00:05, 25 of them since yesterday)
     for i in range(30):
-        VisitFactory(store=store_a, arrived_at=now - datetime.timedelta(minutes=i))
+        VisitFactory(store=store_a, arrived_at=shanghai_clock.ago(minutes=i, seconds=30))
     client = client_for(receptionist)
     client.get(reverse("traffic_board"))
     with django_assert_max_num_queries(8):
@@ -84,6 +111,35 @@ def test_board_page_and_its_live_refresh(store_a, receptionist, consultant, djan
         live = client.get(reverse("traffic_board"), **HTMX)
     assert "<html" not in live.content.decode()
     assert live.content.decode().count('data-testid="board-row"') == 30
+    assert live.context["board"].day == shanghai_clock.today
+
+
+@pinned_at(shanghai(2026, 3, 18, 0, 10))
+def test_desk_and_board_after_midnight_keep_the_visitor_from_before(shanghai_clock, store_a, receptionist, consultants):
+    # given at 00:10 a visitor with the first consultant since 23:50, and yesterday's visit that left at 23:55
+    first, second, _third = consultants
+    served = VisitFactory(
+        store=store_a,
+        arrived_at=shanghai(2026, 3, 17, 23, 50),
+        status="with_consultant",
+        consultant=first,
+        assigned_at=shanghai(2026, 3, 17, 23, 52),
+    )
+    VisitFactory(
+        store=store_a, arrived_at=shanghai(2026, 3, 17, 23, 30), status="left", left_at=shanghai(2026, 3, 17, 23, 55)
+    )
+    client = client_for(receptionist)
+    # when reception looks at the board and the desk
+    board = client.get(reverse("traffic_board"), **HTMX)
+    desk = client.get(reverse("reception_live"), **HTMX)
+    # then the visitor is in the showroom on both, the first consultant is busy, nobody arrived or left today yet
+    assert [r.visit for r in board.context["board"].with_consultant] == [served]
+    assert board.content.decode().count('data-testid="board-row"') == 1
+    assert 'data-testid="board-left"' not in board.content.decode()
+    assert board.context["board"].counts["visits"] == 0
+    assert [r.visit for r in desk.context["board"].with_consultant] == [served]
+    assert [e.state for e in desk.context["rotation"] if e.consultant == first] == ["busy"]
+    assert desk.context["next_consultant"] == second
 
 
 def test_visit_list_and_detail_are_scoped(
@@ -139,8 +195,15 @@ def test_register_with_bad_input_shows_field_errors(store_a, receptionist):
     assert 'data-testid="error-name"' in body and 'data-testid="error-mobile"' in body
 
 
-def test_report_page_for_managers_only(store_a, manager, consultant, consultants, django_assert_max_num_queries):
-    VisitFactory(store=store_a, arrived_at=timezone.now() - datetime.timedelta(days=1))
+def test_report_page_for_managers_only(
+    shanghai_clock, store_a, manager, consultant, consultants, django_assert_max_num_queries
+):
+    # given visits at 00:01 today, 23:59 yesterday, on the first day of the default 30 days and the day before it
+    clock = shanghai_clock
+    VisitFactory(store=store_a, arrived_at=clock.at(0, 1))
+    VisitFactory(store=store_a, arrived_at=clock.at(23, 59, days=-1))
+    VisitFactory(store=store_a, arrived_at=clock.at(0, 0, days=-29))
+    VisitFactory(store=store_a, arrived_at=clock.at(23, 59, days=-30))
     client = client_for(manager)
     client.get(reverse("traffic_report"))
     with django_assert_max_num_queries(10):
@@ -148,6 +211,11 @@ def test_report_page_for_managers_only(store_a, manager, consultant, consultants
     assert page.status_code == 200
     body = page.content.decode()
     assert 'id="showroom-chart-data"' in body and "<script>" not in body
+    # then the default period is the store's last 30 local days, each visit on its local day
+    report = page.context["report"]
+    assert (report.date_from, report.date_to) == (clock.today - datetime.timedelta(days=29), clock.today)
+    assert report.totals["visits"] == 3
+    assert [row["visits"] for row in report.by_day[:1] + report.by_day[-2:]] == [1, 1, 1]
     assert client_for(consultant).get(reverse("traffic_report")).status_code == 403
 
 

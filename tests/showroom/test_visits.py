@@ -107,7 +107,7 @@ def test_a_waiting_visitor_may_leave_before_anyone_served_them(store_a, receptio
     assert visit.duration_seconds is not None
 
 
-def test_departure_records_time_and_duration(store_a, receptionist, consultant):
+def test_departure_records_time_and_duration(shanghai_clock, store_a, receptionist, consultant):
     # given a visitor who arrived 50 minutes ago and was served after 5
     arrived = timezone.now() - datetime.timedelta(minutes=50)
     visit = arrive(receptionist, store_a, arrived_at=arrived)
@@ -125,7 +125,7 @@ def test_departure_records_time_and_duration(store_a, receptionist, consultant):
 # ---------------------------------------------------------------- rotation
 
 
-def test_rotation_goes_round_the_consultants_fairly(store_a, receptionist, consultants):
+def test_rotation_goes_round_the_consultants_fairly(shanghai_clock, store_a, receptionist, consultants):
     # given three free consultants and six visitors one after the other (each served and gone)
     served = []
     for _ in range(6):
@@ -138,7 +138,7 @@ def test_rotation_goes_round_the_consultants_fairly(store_a, receptionist, consu
     assert counts == {c.pk: 2 for c in consultants}
 
 
-def test_rotation_skips_busy_and_absent_consultants(store_a, receptionist, consultants):
+def test_rotation_skips_busy_and_absent_consultants(shanghai_clock, store_a, receptionist, consultants):
     first, second, third = consultants
     # given the first consultant is with a visitor and the second is absent today
     services.visit_assign(actor=receptionist, visit=arrive(receptionist, store_a), consultant=first)
@@ -154,7 +154,7 @@ def test_rotation_skips_busy_and_absent_consultants(store_a, receptionist, consu
     assert caught.value.code == "nobody_free"
 
 
-def test_picking_a_busy_or_absent_consultant_is_refused(store_a, receptionist, consultants):
+def test_picking_a_busy_or_absent_consultant_is_refused(shanghai_clock, store_a, receptionist, consultants):
     first, second, _third = consultants
     services.visit_assign(actor=receptionist, visit=arrive(receptionist, store_a), consultant=first)
     services.presence_set(actor=receptionist, store=store_a, consultant=second, absent=True)
@@ -168,7 +168,7 @@ def test_picking_a_busy_or_absent_consultant_is_refused(store_a, receptionist, c
     assert waiting.status == VisitStatus.ARRIVED
 
 
-def test_a_picked_consultant_moves_to_the_back_of_the_rotation(store_a, receptionist, consultants):
+def test_a_picked_consultant_moves_to_the_back_of_the_rotation(shanghai_clock, store_a, receptionist, consultants):
     first, second, third = consultants
     visit = services.visit_assign(actor=receptionist, visit=arrive(receptionist, store_a), consultant=first)
     services.visit_leave(actor=receptionist, visit=visit)
@@ -193,13 +193,30 @@ def test_a_consultant_may_take_a_waiting_visitor_but_not_hand_one_to_a_colleague
     assert not Notification.objects.filter(kind="visit.assigned").exists()
 
 
-def test_yesterdays_open_visit_does_not_keep_a_consultant_busy(store_a, receptionist, consultant):
-    # given a visit from yesterday that nobody closed
-    yesterday = timezone.now() - datetime.timedelta(days=1, hours=1)
-    old = arrive(receptionist, store_a, arrived_at=yesterday)
-    services.visit_assign(actor=receptionist, visit=old, consultant=consultant, now=yesterday)
-    # then the consultant is free today
-    assert selectors.next_up(store_a) == consultant
+def test_a_visit_left_open_since_yesterday_does_not_keep_a_consultant_busy(
+    shanghai_clock, store_a, receptionist, consultants
+):
+    # given two visits nobody closed: one from 11:00 yesterday, one from a day and an hour ago
+    first, second, _third = consultants
+    yesterday_11 = shanghai_clock.at(11, 0, days=-1)
+    for consultant, arrived in ((first, yesterday_11), (second, shanghai_clock.ago(days=1, hours=1))):
+        old = arrive(receptionist, store_a, arrived_at=arrived)
+        services.visit_assign(actor=receptionist, visit=old, consultant=consultant, now=arrived)
+    # then both consultants are free now, in their usual order
+    assert [e.state for e in selectors.rotation_for(store_a)] == ["free", "free", "free"]
+    assert selectors.next_up(store_a) == first
+
+
+def test_a_visitor_served_for_30_minutes_keeps_the_consultant_busy(shanghai_clock, store_a, receptionist, consultants):
+    # given the first consultant took a visitor 30 minutes ago (at 00:05: yesterday) who is still there
+    first, second, _third = consultants
+    arrived = shanghai_clock.ago(minutes=30)
+    visit = arrive(receptionist, store_a, arrived_at=arrived)
+    services.visit_assign(actor=receptionist, visit=visit, consultant=first, now=arrived)
+    # then the rotation skips them now
+    states = {e.consultant: e.state for e in selectors.rotation_for(store_a)}
+    assert states[first] == "busy"
+    assert services.visit_assign(actor=receptionist, visit=arrive(receptionist, store_a)).consultant == second
 
 
 # ---------------------------------------------------------------- linking and registering

@@ -21,7 +21,7 @@ from dealerdesk.accounts.selectors import store_visible_to
 from dealerdesk.catalog.models import StockVehicle, Trim
 
 from . import outcomes
-from .choices import VisitKind, VisitStatus
+from .choices import IN_SHOWROOM, VisitKind, VisitStatus
 from .models import ConsultantPresence, NeedsAssessment, Presentation, Recommendation, Visit
 from .recommend import Needs, Ranked, TrimFacts, rank, rank_priced, score_trim
 
@@ -35,6 +35,12 @@ BOARD_FIELDS = (
     "consultant__full_name",
 )
 COMPARE_MIN, COMPARE_MAX = 2, 4
+# How long an open visit from before today still counts as a party in the showroom. Twelve hours is longer than any
+# real visit, so a visitor who came in at 23:50 is still on the board (and their consultant still busy) at 00:10 and
+# until they leave; yet a visit the desk forgot to close during yesterday's opening hours has dropped off before the
+# next morning, instead of cluttering the board and keeping its consultant "busy" all day. Such a forgotten visit
+# stays in the visit list, where it can be closed.
+OPEN_VISIT_HOURS = 12
 
 
 # ---------------------------------------------------------------- stores and days
@@ -138,15 +144,37 @@ def _minutes(seconds: float) -> int:
     return max(int(seconds // 60), 0)
 
 
+def _in_showroom_since(store: Store, now: datetime.datetime) -> datetime.datetime:
+    """The earliest arrival of an open visit that still counts as a party in the showroom: the start of the store's
+    local day, or OPEN_VISIT_HOURS ago when that is earlier (just after midnight)."""
+    start, _end = day_bounds(store, local_day(store, now))
+    return min(start, now - datetime.timedelta(hours=OPEN_VISIT_HOURS))
+
+
+def visits_in_showroom(store: Store, *, now: datetime.datetime | None = None) -> QuerySet[Visit]:
+    """The store's visits whose party is in the showroom now (waiting or with a consultant), whatever day they
+    arrived on: today, or within the last OPEN_VISIT_HOURS (a visitor who came at 23:50 is still there at 00:10)."""
+    now = now or timezone.now()
+    return Visit.objects.filter(store=store, status__in=IN_SHOWROOM, arrived_at__gte=_in_showroom_since(store, now))
+
+
 def board_for(user, store: Store, *, now: datetime.datetime | None = None) -> Board:
-    """Today's visits of the store, live: who is waiting, who is with whom and for how long (one query)."""
+    """The store's live board (one query): who is waiting, who is with whom and for how long, who left today.
+
+    The rows are today's visits (arrived on the store's local day) plus the open visits of `visits_in_showroom`
+    that arrived before today: a visitor who came at 23:50 and is still there at 00:10 stays on the board until they
+    leave. Once gone, such a visit belongs to the day it arrived on, like in the traffic report: it is not in "left
+    today", and the day's figures (`counts`: visits, people, first, return, appointment) count today's arrivals
+    only, while `waiting`, `with_consultant` and `left` count the rows shown.
+    """
     if not user_can(user, "store.view", store):
         raise Store.DoesNotExist
     now = now or timezone.now()
     day = local_day(store, now)
     start, end = day_bounds(store, day)
     visits = list(
-        Visit.objects.filter(store=store, arrived_at__gte=start, arrived_at__lt=end)
+        Visit.objects.filter(store=store, arrived_at__gte=_in_showroom_since(store, now), arrived_at__lt=end)
+        .filter(Q(arrived_at__gte=start) | Q(status__in=IN_SHOWROOM))
         .select_related("customer", "consultant")
         .only(*BOARD_FIELDS)
         .annotate(needs_taken=Exists(NeedsAssessment.objects.filter(visit_id=OuterRef("pk"))))
@@ -154,12 +182,14 @@ def board_for(user, store: Store, *, now: datetime.datetime | None = None) -> Bo
     )
     full_names = sees_visitor_names(user, store)
     board = Board(store=store, day=day, now=now)
-    people = first = returning = appointments = 0
+    arrivals = people = first = returning = appointments = 0
     for visit in visits:
-        people += visit.party_size
-        first += visit.kind == VisitKind.FIRST
-        returning += visit.kind == VisitKind.RETURN
-        appointments += visit.kind == VisitKind.APPOINTMENT
+        if visit.arrived_at >= start:
+            arrivals += 1
+            people += visit.party_size
+            first += visit.kind == VisitKind.FIRST
+            returning += visit.kind == VisitKind.RETURN
+            appointments += visit.kind == VisitKind.APPOINTMENT
         name = visit.customer.name if visit.customer_id else ""
         if name and not full_names and visit.customer.owner_id != user.pk and visit.consultant_id != user.pk:
             name = masked_name(name)
@@ -184,7 +214,7 @@ def board_for(user, store: Store, *, now: datetime.datetime | None = None) -> Bo
         }[visit.status].append(row)
     board.left.reverse()  # the latest departures first
     board.counts = {
-        "visits": len(visits),
+        "visits": arrivals,
         "people": people,
         "first": first,
         "return": returning,
@@ -213,10 +243,10 @@ class RotationEntry:
 
 def rotation_for(store: Store, *, now: datetime.datetime | None = None) -> list[RotationEntry]:
     """The store's consultants in "next up" order for today: free ones by their last assignment (never assigned
-    today first), then the busy ones, then the absent ones. Three queries."""
+    today first), then the busy ones (with a visitor in the showroom, even one who arrived before midnight), then
+    the absent ones. Three queries."""
     now = now or timezone.now()
     day = local_day(store, now)
-    start, end = day_bounds(store, day)
     consultants = {
         m.user_id: m.user
         for m in Membership.objects.filter(
@@ -225,13 +255,9 @@ def rotation_for(store: Store, *, now: datetime.datetime | None = None) -> list[
     }
     presence = {p.consultant_id: p for p in ConsultantPresence.objects.filter(store=store, day=day)}
     busy = set(
-        Visit.objects.filter(
-            store=store,
-            status=VisitStatus.WITH_CONSULTANT,
-            consultant_id__in=list(consultants),
-            arrived_at__gte=start,
-            arrived_at__lt=end,
-        ).values_list("consultant_id", flat=True)
+        visits_in_showroom(store, now=now)
+        .filter(status=VisitStatus.WITH_CONSULTANT, consultant_id__in=list(consultants))
+        .values_list("consultant_id", flat=True)
     )
     entries = []
     for user_id, user in consultants.items():

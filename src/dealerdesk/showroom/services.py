@@ -174,14 +174,12 @@ def _check_servable(store: Store, consultant: User, *, now: datetime.datetime) -
     day = selectors.local_day(store, now)
     if ConsultantPresence.objects.filter(store=store, day=day, consultant=consultant, absent=True).exists():
         raise Conflict(_("This consultant is marked absent today."), code="consultant_absent", field="consultant")
-    start, end = selectors.day_bounds(store, day)
-    busy = Visit.objects.filter(
-        store=store,
-        consultant=consultant,
-        status=VisitStatus.WITH_CONSULTANT,
-        arrived_at__gte=start,
-        arrived_at__lt=end,
-    ).exists()
+    # the same "in the showroom" as the board and the rotation: a visitor from before midnight still counts
+    busy = (
+        selectors.visits_in_showroom(store, now=now)
+        .filter(consultant=consultant, status=VisitStatus.WITH_CONSULTANT)
+        .exists()
+    )
     if busy:
         raise Conflict(
             _("This consultant is with another visitor right now."), code="consultant_busy", field="consultant"
