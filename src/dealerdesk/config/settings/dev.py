@@ -1,9 +1,13 @@
 """Local development: `make run`. Embedded SQLite under var/ unless DATABASE_URL is set."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import STATIC_ROOT, VAR_DIR
 
-DEBUG = True
+# A store trying the product meets the app's own error pages; Django's debug pages (tracebacks, settings, URL
+# patterns) only for a developer who asks for them: DEALERDESK_DEBUG=1 make run.
+DEBUG = os.environ.get("DEALERDESK_DEBUG", "") == "1"
 SECRET_KEY = "dev-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 DEALERDESK_DEMO_DATA_ALLOWED = True
