@@ -1,15 +1,19 @@
 """Exporting the visible customer list, and store administrators editing intent grades."""
 
+import csv
 import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+import time_machine
 from django.urls import reverse
 
 from dealerdesk.core.models import AccessLog, AuditEntry
 from dealerdesk.customers import exports
 from dealerdesk.customers.models import IntentGradePolicy
-from dealerdesk.customers.services import customer_set_grade, ensure_grade_policies
+from dealerdesk.customers.services import customer_create, customer_set_grade, ensure_grade_policies
 from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +112,19 @@ def test_grade_settings_are_for_store_admins_only(store_a, store_b, make_staff, 
     other = IntentGradePolicy.objects.get(store=store_b, code="H")
     client.force_login(make_staff("store_admin", store_a))
     assert client.post(reverse("grade_settings"), {"policy": other.pk, "label": "x"}).status_code == 404
+
+
+def test_the_export_gives_dates_and_times_in_the_stores_local_time(store_a, make_staff, client):
+    # given a customer registered at 00:30 on New Year's Day in Shanghai (still 16:30 on 31 December in UTC)
+    consultant = make_staff("consultant", store_a)
+    new_year = datetime(2027, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(new_year, tick=False):
+        customer = customer_create(actor=consultant, store=store_a, name="张三丰", mobile="13800138000")
+        client.force_login(consultant)
+        response = client.get(reverse("customer_export"), {"format": "csv"})
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+    # then the registration date and the first follow-up (24 hours later) are the store's local date and time
+    row = list(csv.reader(io.StringIO(text)))[1]
+    assert customer.next_follow_up_at == new_year + timedelta(hours=24)
+    cells = dict(zip(exports.COLUMN_FIELDS, row, strict=True))
+    assert (cells["next_follow_up_at"], cells["created_at"]) == ("2027-01-02 00:30", "2027-01-01")

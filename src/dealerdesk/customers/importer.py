@@ -13,6 +13,10 @@ contact point) or the same ID number (blind index) in the store is the same cust
 - Counts: `created`; `merged` (matched a customer already in the store and filled in something); `updated` (the
   same person again later in the file, adding something to the customer an earlier row brought in);
   `unchanged` (matched, nothing new); `rejected` rows, with one reason per wrong field.
+- The dedup answer is a lookup of personal data (docs/decisions/0013): each batch that matched rows to customers
+  already in the store writes one access-log entry (`lookup`, how many rows, by which fields). ID numbers are only
+  matched for an importer whose role may reveal them; for any other role a row with an ID number is rejected, so the
+  counts never confirm a number the role sees only masked.
 
 Written for speed (thousands of rows a second): rows are validated in Python (each repeating cell value once per
 run), each batch of 2,000 looks up its mobiles, ID numbers and contact points in one query each, and the new
@@ -33,8 +37,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.models import Membership
+from dealerdesk.accounts.permissions import user_can
 from dealerdesk.accounts.roles import ROLE_PERMISSIONS
 from dealerdesk.core import validators as v
+from dealerdesk.core.audit import access_record
 from dealerdesk.core.crypto import blind_index
 from dealerdesk.imports.bulk import allocate_ids, insert_rows
 from dealerdesk.imports.registry import BatchResult, Importer, ImportField, Row, RowError, register
@@ -171,6 +177,7 @@ class CustomerImporter(Importer):
         else:
             self.grades = set(ensure_grade_policies(self.store_id))
         self.consultants = self._consultants()
+        self.may_match_ids = user_can(job.created_by, "customers.reveal", self.store_id)
         self.memo: dict[tuple[str, str], tuple[Any, str | None, bool]] = {}  # (field, cell) → _field(field, cell)
         self.today = timezone.localdate()
         self.sources = _choice_words(Source, _SOURCE_WORDS)
@@ -257,6 +264,13 @@ class CustomerImporter(Importer):
             elif field == "id_number":
                 # blank (str.strip also takes the ideographic space): "" as clean_customer_fields would say
                 cleaned, message = self._cleaned(field, value) if value.strip() else ("", None)
+                if value.strip() and not self.may_match_ids:
+                    cleaned, message = (
+                        None,
+                        gettext(
+                            "Your role may not import resident ID numbers: leave the column unmapped, or ask a manager."
+                        ),
+                    )
             else:
                 hit = memo.get((field, value))
                 if hit is None:
@@ -348,6 +362,8 @@ class CustomerImporter(Importer):
             else:
                 parsed.append((number, record, given))
         targets = self._existing(parsed)
+        looked_up: set[str] = set()  # by which fields rows matched customers the store had before this run
+        matched_rows = 0
         new: list[_New] = []
         changed: dict[int, tuple[Customer, set[str]]] = {}
         for number, record, given in parsed:
@@ -355,6 +371,10 @@ class CustomerImporter(Importer):
                 [f"i:{record['id_number_index']}"] if "id_number_index" in record else []
             )
             found = [targets[key] for key in keys if key in targets]
+            earlier = [key for key in keys if key in targets and not self._created_here(targets[key])]
+            if earlier:
+                matched_rows += 1
+                looked_up.update("mobile" if key.startswith("m:") else "id_number" for key in earlier)
             if len(found) == 2 and found[0] is not found[1]:
                 result.errors.append(
                     RowError(
@@ -389,6 +409,17 @@ class CustomerImporter(Importer):
                 result.merged += 1
         if not self.dry_run:
             self._write(new, list(changed.values()))
+        if matched_rows:
+            access_record(
+                actor=self.job.created_by,
+                kind="lookup",
+                target_type="customers.customer",
+                target_id="",
+                store_id=self.store_id,
+                fields=sorted(looked_up),
+                row_count=matched_rows,
+                reason=f"import {self.job.pk} duplicate check" + (" (dry run)" if self.dry_run else ""),
+            )
         return result
 
     def batch_done(self) -> None:

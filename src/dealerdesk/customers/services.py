@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from dealerdesk.accounts.models import Store, User
 from dealerdesk.accounts.permissions import user_can
 from dealerdesk.core import validators as v
-from dealerdesk.core.audit import audit_record, diff_fields
+from dealerdesk.core.audit import access_record, audit_record, diff_fields
 from dealerdesk.core.crypto import blind_index
 from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
@@ -61,18 +61,29 @@ MASKED_IN_AUDIT = ["id_number"]
 
 
 class DuplicateCustomer(Conflict):
-    """The mobile or ID number already belongs to a customer of this store."""
+    """The mobile or ID number already belongs to a customer of this store.
+
+    What the answer tells the caller is decided per actor by `_duplicate_answer` (docs/decisions/0013): `disclose`
+    names the field and the existing customer's id; otherwise the answer says only that such a customer exists.
+    `existing` and `duplicate_field` are for the calling code (e.g. the reception desk links the existing customer),
+    never for the answer.
+    """
 
     default_code = "duplicate_customer"
 
-    def __init__(self, existing: Customer, field: str):
-        message = (
-            _("A customer with this mobile already exists in this store.")
-            if field == "mobile"
-            else _("A customer with this ID number already exists in this store.")
-        )
-        super().__init__(message, field=field, extra={"existing_id": existing.pk})
+    def __init__(self, existing: Customer, field: str, *, disclose: bool = True):
+        if disclose:
+            message = (
+                _("A customer with this mobile already exists in this store.")
+                if field == "mobile"
+                else _("A customer with this ID number already exists in this store.")
+            )
+            super().__init__(message, field=field, extra={"existing_id": existing.pk})
+        else:
+            super().__init__(_("A customer with these details already exists in this store. Ask your sales manager."))
         self.existing = existing
+        self.duplicate_field = field
+        self.disclosed = disclose
 
 
 # ---------------------------------------------------------------- helpers
@@ -81,6 +92,42 @@ class DuplicateCustomer(Conflict):
 def _require(actor: User, perm: str, store_or_obj) -> None:
     if not user_can(actor, perm, store_or_obj):
         raise NotPermitted()
+
+
+def _check_may_submit_id_number(actor: User, store_or_obj, id_number: Any) -> None:
+    """Only a role that may reveal ID numbers may type one in: the duplicate check would otherwise confirm a number
+    the role only sees masked (docs/decisions/0013). Reception registers with name and mobile."""
+    if isinstance(id_number, str) and id_number.strip() and not user_can(actor, "customers.reveal", store_or_obj):
+        raise NotPermitted(
+            _("Your role may not record resident ID numbers: the sales consultant or a manager adds it."),
+            code="id_number_not_permitted",
+            field="id_number",
+        )
+
+
+def _duplicate_answer(actor: User, duplicate: DuplicateCustomer) -> DuplicateCustomer:
+    """The duplicate as the actor may be told it, the lookup written to the access log (docs/decisions/0013).
+
+    The field and the existing customer's id are given when the actor may open that customer and, for an ID number,
+    may reveal it; otherwise only that a customer with these details exists. Called outside the service's
+    transaction, so the log entry stays although the create or update is rolled back.
+    """
+    from .selectors import customer_visible_to
+
+    existing, field = duplicate.existing, duplicate.duplicate_field
+    disclose = customer_visible_to(actor).filter(pk=existing.pk).exists() and (
+        field == "mobile" or user_can(actor, "customers.reveal", existing)
+    )
+    access_record(
+        actor=actor,
+        kind="lookup",
+        target_type="customers.customer",
+        target_id=str(existing.pk),
+        store_id=existing.store_id,
+        fields=[field],
+        reason="duplicate check: " + ("existing customer named" if disclose else "not named"),
+    )
+    return DuplicateCustomer(existing, field, disclose=disclose)
 
 
 def _check_can_edit(actor: User, customer: Customer) -> None:
@@ -231,7 +278,6 @@ def _next_due(customer: Customer, *, after: datetime) -> datetime:
 # ---------------------------------------------------------------- create and edit
 
 
-@transaction.atomic
 def customer_create(
     *,
     actor: User,
@@ -246,9 +292,40 @@ def customer_create(
 ) -> Customer:
     """Register a customer with the minimum (name + mobile); dedup by mobile and ID number in the store.
 
-    The first follow-up is due within 24 hours. Raises DuplicateCustomer (409) with the existing id.
+    The first follow-up is due within 24 hours. Raises DuplicateCustomer (409), with the field and the existing id
+    only when the actor may be told them (`_duplicate_answer`); every duplicate hit is logged as a lookup.
     """
+    try:
+        return _customer_create(
+            actor=actor,
+            store=store,
+            name=name,
+            mobile=mobile,
+            owner=owner,
+            consents=consents,
+            consent_channel=consent_channel,
+            notice_version=notice_version,
+            **fields,
+        )
+    except DuplicateCustomer as duplicate:
+        raise _duplicate_answer(actor, duplicate) from None
+
+
+@transaction.atomic
+def _customer_create(
+    *,
+    actor: User,
+    store: Store,
+    name: str,
+    mobile: str,
+    owner: User | None,
+    consents: list[str] | None,
+    consent_channel: str,
+    notice_version: str,
+    **fields: Any,
+) -> Customer:
     _require(actor, "customers.edit", store)
+    _check_may_submit_id_number(actor, store, fields.get("id_number"))
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(
@@ -327,11 +404,20 @@ def customer_register_lead(
     return customer
 
 
-@transaction.atomic
 def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Customer:
-    """Change basic information; audited with a diff (the ID number is recorded only as changed)."""
+    """Change basic information; audited with a diff (the ID number is recorded only as changed). A mobile or ID
+    number of another customer raises DuplicateCustomer as told to the actor (`_duplicate_answer`)."""
+    try:
+        return _customer_update(actor=actor, customer=customer, **fields)
+    except DuplicateCustomer as duplicate:
+        raise _duplicate_answer(actor, duplicate) from None
+
+
+@transaction.atomic
+def _customer_update(*, actor: User, customer: Customer, **fields: Any) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     _check_can_edit(actor, customer)
+    _check_may_submit_id_number(actor, customer, fields.get("id_number"))
     if customer.merged_into_id or customer.erased_at:
         raise TransitionRefused(_("This customer was merged or erased and can no longer be edited."))
     unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -363,14 +449,23 @@ def customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custom
     return customer
 
 
-@transaction.atomic
 def customer_record_id_number(*, actor: User, customer: Customer, id_number: str) -> Customer:
     """The resident ID number read from the card collected for registration (standard 5.3.2), written to the
     customer's encrypted field. The clerk who collects documents may record it without editing rights; a number
-    that differs from the one on record is refused (a correction belongs on the customer page)."""
+    that differs from the one on record is refused (a correction belongs on the customer page). A number of another
+    customer raises DuplicateCustomer as told to the actor (`_duplicate_answer`)."""
+    try:
+        return _customer_record_id_number(actor=actor, customer=customer, id_number=id_number)
+    except DuplicateCustomer as duplicate:
+        raise _duplicate_answer(actor, duplicate) from None
+
+
+@transaction.atomic
+def _customer_record_id_number(*, actor: User, customer: Customer, id_number: str) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if not user_can(actor, "paperwork.manage", customer):
         _check_can_edit(actor, customer)
+    _check_may_submit_id_number(actor, customer, id_number)
     if customer.merged_into_id or customer.erased_at:
         raise TransitionRefused(_("This customer was merged or erased and can no longer be edited."))
     number = clean_customer_fields({"id_number": id_number or ""})["id_number"]

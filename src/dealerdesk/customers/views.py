@@ -28,7 +28,7 @@ from dealerdesk.core.errors import DomainError, NotPermitted
 from dealerdesk.core.models import AuditEntry
 from dealerdesk.core.pagination import keyset_page
 
-from . import privacy, selectors, services
+from . import privacy, selectors, services, visibility
 from .choices import (
     STAGE_MOVES,
     ConsentChannel,
@@ -103,11 +103,12 @@ def _customer_or_404(user, pk: int) -> Customer:
     return customer
 
 
-def _sees_full_card(user, customer: Customer) -> bool:
-    """Store-wide viewers and the owning consultant see everything; a receptionist sees the reduced card."""
-    if user_can(user, "customers.view_store", customer):
-        return True
-    return user_can(user, "customers.view_own", customer) and customer.owner_id == user.pk
+def _shown_in_lists(user, customers) -> None:
+    """What a list or search row shows of each customer, by the field-visibility policy: `mobile_masked` and
+    `shown` ({field: shown?}, for the cells the role may not see)."""
+    for customer in customers:
+        customer.mobile_masked = visibility.value(user, visibility.CUSTOMER, customer, "mobile") or ""
+        customer.shown = visibility.shown(user, visibility.CUSTOMER, customer)
 
 
 def _may_edit(user, customer: Customer) -> bool:
@@ -128,6 +129,7 @@ def _choice_label(choices: type | None, value: Any) -> str:
 
 
 def _timeline_summary(diff: dict) -> str:
+    """The diff's keys of TIMELINE_KEYS, already cut by the policy (`visibility.audit_diff`), for people."""
     parts = []
     for key, choices in TIMELINE_KEYS.items():
         change = diff.get(key) if isinstance(diff, dict) else None
@@ -147,7 +149,7 @@ def _timeline_summary(diff: dict) -> str:
     return " · ".join(parts)
 
 
-def _timeline(customer: Customer, follow_ups: list[FollowUp]) -> list[AuditEntry]:
+def _timeline(user, customer: Customer, follow_ups: list[FollowUp]) -> list[AuditEntry]:
     """Every audited step about the customer, of every app (test drives, orders…), newest first (one query).
 
     Entries written before audit rows carried the customer are found by target, as before.
@@ -158,7 +160,7 @@ def _timeline(customer: Customer, follow_ups: list[FollowUp]) -> list[AuditEntry
         q |= Q(target_type="customers.followup", target_id__in=follow_up_ids)
     entries = list(AuditEntry.objects.filter(q).select_related("actor").order_by("-created_at", "-id")[:TIMELINE_SIZE])
     for entry in entries:
-        entry.summary = _timeline_summary(entry.diff)
+        entry.summary = _timeline_summary(visibility.audit_diff(user, customer, entry.diff or {}))
         entry.url = target_url(entry) if entry.target_type != "customers.customer" else ""
     return entries
 
@@ -193,8 +195,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
     if filters["source"] in Source.values:
         qs = qs.filter(source=filters["source"])
     page = keyset_page(qs, cursor=request.GET.get("after"), size=LIST_SIZE)
-    for customer in page.items:
-        customer.mobile_masked = privacy.masked_mobile(customer)
+    _shown_in_lists(user, page.items)
     scope = [store] if store is not None else stores
     sees_store = any(user_can(user, "customers.view_store", s) for s in scope)
     owners = consultants_of(user, scope) if sees_store else []
@@ -233,8 +234,7 @@ def customer_search(request: HttpRequest) -> HttpResponse:
         results = search_customers(request.user, query)
     except SearchTooBroad as exc:
         error = exc.message
-    for customer in results:
-        customer.mobile_masked = privacy.masked_mobile(customer)
+    _shown_in_lists(request.user, results)
     context = {"results": results, "search_error": error, "searched": True, "q": query}
     if request.htmx:
         return render(request, "customers/_search_results.html", context)
@@ -278,10 +278,11 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                     **form.service_fields(),
                 )
             except services.DuplicateCustomer as exc:
-                visible = selectors.customer_visible_to(user).filter(pk=exc.existing.pk).exists()
+                # The service decided what the user may be told (docs/decisions/0013): the existing customer is
+                # linked only when it is named, i.e. when the user may open it.
                 duplicate = {
                     "message": exc.message,
-                    "url": reverse("customer_detail", args=[exc.existing.pk]) if visible else None,
+                    "url": reverse("customer_detail", args=[exc.existing.pk]) if exc.disclosed else None,
                 }
                 status = 409
             except ValidationError as exc:
@@ -308,7 +309,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" and wanted.isdigit():
         registered = selectors.customer_visible_to(user).select_related("owner").filter(pk=int(wanted)).first()
         if registered is not None:
-            registered.mobile_masked = privacy.masked_mobile(registered)
+            _shown_in_lists(user, [registered])
     context = {"form": form, "quick": quick, "duplicate": duplicate, "registered": registered}
     return render(request, "customers/create.html", context, status=status)
 
@@ -330,12 +331,16 @@ def _detail_response(
     customer = _load_card(user, pk)
     if customer.merged_into_id:
         return redirect("customer_detail", pk=customer.merged_into_id)
-    full = _sees_full_card(user, customer)
+    # One policy decides every fact on the card (`shown`); `full` is the card's sections (needs, follow-ups, notes,
+    # records, history), which the reduced card of reception leaves out.
+    shown = visibility.shown(user, visibility.CUSTOMER, customer)
+    full = shown["history"]
     context: dict[str, Any] = {
         "customer": customer,
+        "shown": shown,
         "full": full,
-        "mobile_masked": privacy.masked_mobile(customer),
-        "id_masked": privacy.masked_id_number(customer) if full else "",
+        "mobile_masked": visibility.value(user, visibility.CUSTOMER, customer, "mobile") or "",
+        "id_masked": visibility.value(user, visibility.CUSTOMER, customer, "id_number") or "",
         "can_reveal": full and privacy.can_reveal(user, customer),
         "revealed": revealed or {},
         "now": timezone.now(),
@@ -421,7 +426,7 @@ def _full_card_context(user, customer: Customer, bound: dict) -> dict[str, Any]:
             .select_related("author")
             .order_by("-created_at", "-id")[:NOTES_SIZE]
         ),
-        "timeline": _timeline(customer, follow_ups),
+        "timeline": _timeline(user, customer, follow_ups),
         "pending_loss": pending_loss,
         "can_edit": can_edit,
         "can_sell": can_edit and user_can(user, "sales.sell", customer),
@@ -440,6 +445,8 @@ def customer_records_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer's test drives, orders, deliveries and registrations (loaded into the card by htmx, so the card
     itself stays at a fixed number of queries)."""
     customer = _customer_or_404(request.user, pk)
+    if not visibility.sees(request.user, visibility.CUSTOMER, customer, "history"):
+        raise PermissionDenied  # the reduced card has no records section
     if not request.htmx:
         return redirect(f"{reverse('customer_detail', args=[customer.pk])}#records")
     return render(

@@ -1,27 +1,47 @@
-"""Shapes of the customers API. Output serializers mask personal data; input serializers only parse, the services
-validate (their ValidationError dicts come back keyed by field)."""
+"""Shapes of the customers API. Output serializers give each caller what the field-visibility policy
+(`customers.visibility`) lets their role see: a hidden field is left out of the answer, a masked one is masked; input
+serializers only parse, the services validate (their ValidationError dicts come back keyed by field)."""
 
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from dealerdesk.core import validators as v
 from dealerdesk.core.audit import action_label
 from dealerdesk.core.models import AuditEntry
 
+from .. import visibility
 from ..choices import ConsentChannel, ConsentPurpose, FollowUpChannel, FollowUpOutcome, Gender, Source
 from ..models import Consent, Customer, FollowUp
-from ..privacy import masked_id_number, masked_mobile
+
+
+def _viewer(serializer: serializers.BaseSerializer):
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+class _PolicyFields:
+    """Cuts each row to what the caller's role sees (`visibility.present`); without a request in the context nothing
+    is shown, so a forgotten context fails closed."""
+
+    resource = ""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        return visibility.present(_viewer(self), self.resource, instance, data)
+
 
 # ---------------------------------------------------------------- customers
 
 
-class CustomerSerializer(serializers.ModelSerializer):
-    """A customer as every role sees it: mobile and ID number masked (the reveal endpoint gives full values)."""
+class CustomerSerializer(_PolicyFields, serializers.ModelSerializer):
+    """A customer as the caller's role sees it (docs/decisions/0013): reception gets the reduced card (id, name,
+    masked mobile, owner, grade, store); the others every field, with mobile and ID number masked (the reveal
+    endpoint gives full values). Fields the role may not see are left out."""
 
-    mobile = serializers.SerializerMethodField(help_text=_("Masked, e.g. 138****8000."))
-    id_number = serializers.SerializerMethodField(help_text=_("Masked, e.g. 1101**********1234."))
+    resource = visibility.CUSTOMER
+    mobile = serializers.CharField(read_only=True, help_text=_("Masked, e.g. 138****8000."))
+    id_number = serializers.CharField(read_only=True, help_text=_("Masked, e.g. 1101**********1234."))
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
@@ -48,12 +68,6 @@ class CustomerSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
-
-    def get_mobile(self, customer: Customer) -> str:
-        return masked_mobile(customer)
-
-    def get_id_number(self, customer: Customer) -> str:
-        return masked_id_number(customer)
 
 
 class _CustomerFieldsSerializer(serializers.Serializer):
@@ -105,19 +119,17 @@ class CustomerListSerializer(serializers.Serializer):
     results = CustomerSerializer(many=True)
 
 
-class CustomerSearchResultSerializer(serializers.ModelSerializer):
-    """A search hit: just enough to pick the right person (the full record is one GET away)."""
+class CustomerSearchResultSerializer(_PolicyFields, serializers.ModelSerializer):
+    """A search hit: just enough to pick the right person (the full record is one GET away), cut by the policy."""
 
-    mobile = serializers.SerializerMethodField(help_text=_("Masked, e.g. 138****8000."))
+    resource = visibility.CUSTOMER
+    mobile = serializers.CharField(read_only=True, help_text=_("Masked, e.g. 138****8000."))
     owner_name = serializers.SerializerMethodField()
 
     class Meta:
         model = Customer
         fields = ["id", "name", "mobile", "stage", "intent_grade", "owner", "owner_name", "store"]
         read_only_fields = fields
-
-    def get_mobile(self, customer: Customer) -> str:
-        return masked_mobile(customer)
 
     def get_owner_name(self, customer: Customer) -> str:
         return str(customer.owner) if customer.owner_id else ""
@@ -166,7 +178,8 @@ class SubjectExportQuerySerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
-    """One audit entry of the customer; mobiles in the change are masked like everywhere else."""
+    """One audit entry of the customer; the change shows only the fields the caller's role sees of the customer
+    (`visibility.audit_diff`: hidden fields left out, mobiles masked). Needs `customer` in the context."""
 
     label = serializers.SerializerMethodField()
     actor = serializers.SerializerMethodField()
@@ -186,10 +199,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         return str(entry.actor) if entry.actor_id else None
 
     def get_diff(self, entry: AuditEntry) -> dict[str, Any]:
-        diff = dict(entry.diff or {})
-        if isinstance(diff.get("mobile"), list):
-            diff["mobile"] = [v.mask_mobile(value) if value else value for value in diff["mobile"]]
-        return diff
+        return visibility.audit_diff(_viewer(self), self.context["customer"], entry.diff or {})
 
 
 class TimelineSerializer(serializers.Serializer):
@@ -224,7 +234,11 @@ class ConsentActionSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- follow-ups
 
 
-class FollowUpSerializer(serializers.ModelSerializer):
+class FollowUpSerializer(_PolicyFields, serializers.ModelSerializer):
+    """A follow-up as the caller's role sees it: reception only that a contact is planned (who, when, why, status),
+    not its channel, outcome, notes or grades."""
+
+    resource = visibility.FOLLOW_UP
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     # A plain string: the completion request documents the channel choices.
     channel = serializers.CharField(read_only=True)

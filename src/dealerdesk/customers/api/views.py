@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from dealerdesk.accounts.selectors import staff_of_store, store_visible_to
 from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent
 from dealerdesk.core.api import error_responses as _errors
-from dealerdesk.core.errors import DomainError
+from dealerdesk.core.errors import DomainError, NotPermitted
 from dealerdesk.core.models import AuditEntry
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.core.scoping import scope_to_stores
 
-from .. import merge, privacy, search, services
+from .. import merge, privacy, search, services, visibility
 from ..filters import CustomerFilter, FollowUpFilter
 from ..models import Customer, FollowUp
 from ..selectors import customer_get, customer_visible_to, followup_visible_to
@@ -64,7 +64,9 @@ def _staff_member(request: Request, store, user_id: int, field: str):
 )
 @extend_schema(tags=["customers"])
 class CustomerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Customers of the caller's stores (a consultant: their own). Mobile and ID numbers always come back masked."""
+    """Customers of the caller's stores (a consultant: their own), each cut to the fields the caller's role sees
+    (docs/decisions/0013-field-visibility.md): reception gets the reduced card. Mobile and ID numbers always come back
+    masked."""
 
     serializer_class = s.CustomerSerializer
     filterset_class = CustomerFilter
@@ -87,7 +89,11 @@ class CustomerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={
             201: s.CustomerSerializer,
             **_errors(400, 403),
-            409: OpenApiResponse(description="`duplicate_customer` with `existing_id` and `field`"),
+            409: OpenApiResponse(
+                description="`duplicate_customer`: with `field` and `existing_id` when the caller may open that "
+                "customer (and, for an ID number, reveal it); otherwise only that a customer with these details "
+                "exists. Every duplicate hit is written to the access log as a lookup."
+            ),
         },
     )
     def create(self, request: Request) -> Response:
@@ -151,7 +157,8 @@ class CustomerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = s.SearchRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         found = search.search_customers(request.user, data.validated_data["q"])
-        return Response({"results": s.CustomerSearchResultSerializer(found, many=True).data})
+        results = s.CustomerSearchResultSerializer(found, many=True, context=self.get_serializer_context()).data
+        return Response({"results": results})
 
     @extend_schema(
         summary="Reveal a masked field",
@@ -174,19 +181,23 @@ class CustomerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="History of the customer",
-        description=f"The customer's audit entries, newest first, at most {TIMELINE_LIMIT}.",
-        responses={200: s.TimelineSerializer, 404: ERRORS[404]},
+        description=f"The customer's audit entries, newest first, at most {TIMELINE_LIMIT}. Each change shows only "
+        "the fields the caller's role sees of the customer; reception (reduced card, no history) gets 403.",
+        responses={200: s.TimelineSerializer, **_errors(403, 404)},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request: Request, pk: str) -> Response:
         customer = self._customer()
+        if not visibility.sees(request.user, visibility.CUSTOMER, customer, "history"):
+            raise NotPermitted(_("Your role sees a reduced customer card, without its history."))
         entries = (
             scope_to_stores(AuditEntry.objects.all(), request.user)
             .filter(target_type=Customer._meta.label_lower, target_id=str(customer.pk))
             .select_related("actor")
             .order_by("-created_at", "-id")[:TIMELINE_LIMIT]
         )
-        return Response({"results": s.TimelineEntrySerializer(entries, many=True).data})
+        context = {**self.get_serializer_context(), "customer": customer}
+        return Response({"results": s.TimelineEntrySerializer(entries, many=True, context=context).data})
 
     @extend_schema(
         summary="Change the intent grade",
@@ -332,7 +343,8 @@ class FollowUpPagination(KeysetPagination):
 @extend_schema_view(list=extend_schema(summary="List follow-ups", responses={200: s.FollowUpSerializer(many=True)}))
 @extend_schema(tags=["follow-ups"])
 class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Follow-ups of the customers the caller may see, soonest due first."""
+    """Follow-ups of the customers the caller may see, soonest due first, cut to the fields the caller's role sees
+    (reception: who, when, why and the status; not the channel, outcome, notes or grades)."""
 
     serializer_class = s.FollowUpSerializer
     filterset_class = FollowUpFilter
@@ -356,9 +368,10 @@ class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         values = dict(data.validated_data)
         values["new_grade"] = (values.get("new_grade") or "").strip().upper() or None
         done, following = services.followup_complete(actor=request.user, follow_up=follow_up, **values)
+        context = self.get_serializer_context()
         return Response(
             {
-                "done": s.FollowUpSerializer(done).data,
-                "next": s.FollowUpSerializer(following).data if following else None,
+                "done": s.FollowUpSerializer(done, context=context).data,
+                "next": s.FollowUpSerializer(following, context=context).data if following else None,
             }
         )
