@@ -1,5 +1,5 @@
 """The delivery confirmation (交车确认单): a one-page PDF in Chinese listing the vehicle, documents, keys, gifts and
-odometer, with both signatures. ReportLab's CID font STSong-Light renders Chinese without shipping a font file."""
+odometer, with both signatures. The Chinese font is embedded (core.pdf)."""
 
 import io
 
@@ -9,20 +9,12 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from dealerdesk.core.pdf import cjk_font
 
 from .choices import DocumentKind, ExplanationItem
 from .models import Delivery, DeliveryDocument, DeliveryGift
-
-FONT = "STSong-Light"
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def _escape(text) -> str:
@@ -33,7 +25,7 @@ def confirmation_pdf(
     delivery: Delivery, documents: list[DeliveryDocument], gifts: list[DeliveryGift], *, language: str = "zh-hans"
 ) -> bytes:
     """The signed confirmation as PDF bytes. `delivery` needs store, customer, order and vehicle (trim, colours)."""
-    font = _font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14)
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=11, textColor=colors.grey)
     title = ParagraphStyle("title", parent=body, fontSize=16, leading=22, spaceAfter=4)
@@ -60,6 +52,7 @@ def confirmation_pdf(
     with translation.override(language):
         doc = SimpleDocTemplate(
             buffer,
+            initialFontName=font,
             pagesize=A4,
             leftMargin=18 * mm,
             rightMargin=18 * mm,

@@ -1,6 +1,6 @@
 """The printable offer (报价单): a one-page PDF in Chinese with every line and the total.
 
-ReportLab's built-in CID font STSong-Light renders Chinese without shipping a font file.
+The Chinese font is embedded (core.pdf).
 """
 
 import io
@@ -12,21 +12,13 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from dealerdesk.core.pdf import cjk_font
 
 from .choices import LineKind
 from .engine import yuan
 from .models import Offer, OfferLine, OfferVersion
-
-FONT = "STSong-Light"
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def _escape(text: str) -> str:
@@ -35,7 +27,7 @@ def _escape(text: str) -> str:
 
 def offer_pdf(offer: Offer, version: OfferVersion, lines: list[OfferLine], *, language: str = "zh-hans") -> bytes:
     """The offer as PDF bytes: store, customer, consultant, trim, every line, the total and the validity."""
-    font = _font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14)
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=11, textColor=colors.grey)
     title = ParagraphStyle("title", parent=body, fontSize=16, leading=22, spaceAfter=4)
@@ -45,6 +37,7 @@ def offer_pdf(offer: Offer, version: OfferVersion, lines: list[OfferLine], *, la
     with translation.override(language):
         doc = SimpleDocTemplate(
             buffer,
+            initialFontName=font,
             pagesize=A4,
             leftMargin=18 * mm,
             rightMargin=18 * mm,

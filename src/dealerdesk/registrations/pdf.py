@@ -1,6 +1,6 @@
 """The printable registration checklist (上牌资料清单) for the customer: a one-page PDF in Chinese.
 
-ReportLab's built-in CID font STSong-Light renders Chinese without shipping a font file.
+The Chinese font is embedded (core.pdf).
 """
 
 import io
@@ -11,21 +11,12 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from dealerdesk.core.pdf import cjk_font
 from dealerdesk.customers.privacy import masked_id_number
 
 from .models import Registration
-
-FONT = "STSong-Light"
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def _escape(text) -> str:
@@ -46,7 +37,7 @@ def case_lines(registration: Registration) -> list[str]:
 
 def checklist_pdf(registration: Registration, *, language: str = "zh-hans") -> bytes:
     """The checklist as PDF bytes: store, customer, order, vehicle, the case and every document with its state."""
-    font = _font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14)
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=11, textColor=colors.grey)
     title = ParagraphStyle("title", parent=body, fontSize=16, leading=22, spaceAfter=4)
@@ -56,6 +47,7 @@ def checklist_pdf(registration: Registration, *, language: str = "zh-hans") -> b
     with translation.override(language):
         doc = SimpleDocTemplate(
             buffer,
+            initialFontName=font,
             pagesize=A4,
             leftMargin=18 * mm,
             rightMargin=18 * mm,

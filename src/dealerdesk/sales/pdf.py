@@ -1,4 +1,4 @@
-"""The signed contract as a PDF in Chinese (ReportLab's CID font STSong-Light, no font file shipped)."""
+"""The signed contract as a PDF in Chinese (the Chinese font embedded: core.pdf)."""
 
 import io
 
@@ -7,17 +7,9 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT = "STSong-Light"
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
+from dealerdesk.core.pdf import cjk_font
 
 
 def _escape(text: str) -> str:
@@ -30,13 +22,14 @@ def _when(value, tz) -> str:
 
 def contract_pdf(contract, *, store, customer_signature: bytes | None = None) -> bytes:
     """The contract's frozen text and the three signatures (typed names, times, the drawn signature if any)."""
-    font = _font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK")
     title = ParagraphStyle("title", parent=body, fontSize=16, leading=22, alignment=1, spaceAfter=6)
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=11, textColor=colors.grey)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
+        initialFontName=font,
         pagesize=A4,
         leftMargin=20 * mm,
         rightMargin=20 * mm,

@@ -1,4 +1,4 @@
-"""The trim comparison as a PDF with Chinese text (ReportLab, the built-in CID font STSong-Light: no font file)."""
+"""The trim comparison as a PDF with Chinese text (ReportLab, the Chinese font embedded: core.pdf)."""
 
 import datetime
 import io
@@ -10,22 +10,15 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from dealerdesk.core.pdf import cjk_font
 
 from .selectors import Comparison, trim_label
 
-FONT = "STSong-Light"
 HIGHLIGHT = colors.HexColor("#fff3cd")
 BEST = colors.HexColor("#d1e7dd")
 HEADER = colors.HexColor("#0b3d5c")
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def _escape(text: str) -> str:
@@ -34,7 +27,7 @@ def _escape(text: str) -> str:
 
 def comparison_pdf(comparison: Comparison, *, prepared_by: str = "", now: datetime.datetime | None = None) -> bytes:
     """A4 landscape: the trims as columns, specs and prices as rows; differing rows shaded, best values green."""
-    font = _font()
+    font = cjk_font()
     now = timezone.localtime(now or timezone.now(), comparison.store.tz)
     title_style = ParagraphStyle("title", fontName=font, fontSize=16, leading=20, alignment=TA_LEFT)
     small = ParagraphStyle("small", fontName=font, fontSize=8.5, leading=11)
@@ -44,6 +37,7 @@ def comparison_pdf(comparison: Comparison, *, prepared_by: str = "", now: dateti
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
+        initialFontName=font,
         pagesize=landscape(A4),
         leftMargin=12 * mm,
         rightMargin=12 * mm,

@@ -1,7 +1,7 @@
 """The test-drive agreement (试驾协议) as a PDF in Chinese: the store's template text, the booking's facts and,
 once accepted, the customer's typed name, the time and the drawn signature.
 
-ReportLab's built-in CID font STSong-Light renders Chinese without shipping a font file."""
+The Chinese font is embedded (core.pdf)."""
 
 import io
 from datetime import datetime
@@ -11,19 +11,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer
 
+from dealerdesk.core.pdf import cjk_font
+
 from .models import TestDrive
-
-FONT = "STSong-Light"
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def _escape(text: str) -> str:
@@ -39,12 +31,13 @@ def agreement_pdf(
     signature_png: bytes | None = None,
 ) -> bytes:
     """The agreement's PDF bytes. Deterministic for the same inputs (no creation date), so its hash is stable."""
-    font = _font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=11, leading=17)
     title = ParagraphStyle("title", parent=body, fontSize=16, leading=24, spaceAfter=6)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
+        initialFontName=font,
         pagesize=A4,
         leftMargin=20 * mm,
         rightMargin=20 * mm,
