@@ -83,3 +83,12 @@ def test_demo_data_is_idempotent():
     assert {"manager", "consultant", "reception", "care", "clerk", "storeadmin", "groupadmin"} <= set(
         User.objects.values_list("username", flat=True)
     )
+
+
+def test_collectstatic_passes_under_production_settings(tmp_path):
+    # the deploy step of docs/deploy.md: hashed, compressed files; a vendored file naming a missing source map
+    # used to fail it
+    result = _dealerdesk("collectstatic", "--no-input", env={**PRODUCTION_ENV, "DEALERDESK_VAR": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
+    assert "vendor/chart" in manifest and "vendor/htmx" in manifest
