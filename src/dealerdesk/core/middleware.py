@@ -1,9 +1,12 @@
+import time
 import uuid
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -43,8 +46,56 @@ class SessionExpiryMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         sent_cookie = settings.SESSION_COOKIE_NAME in request.COOKIES
         # Django deletes the cookie on logout, so a cookie with no session behind it means it timed out.
-        request.session_expired = bool(sent_cookie and request.session.is_empty())
+        expired_here = request.session.pop(IDLE_EXPIRED_KEY, False) if sent_cookie else False
+        request.session_expired = bool(sent_cookie and (request.session.is_empty() or expired_here))
         return self.get_response(request)
+
+
+IDLE_KEY = "_dealerdesk_last_activity"
+IDLE_EXPIRED_KEY = "_dealerdesk_idle_expired"
+BACKGROUND_HEADER = "X-DealerDesk-Background"  # set by the page's own refreshes (inbox badge, desk, board)
+IDLE_WRITE_EVERY = 60  # seconds: the session row is rewritten at most once a minute for activity
+
+
+def is_background(request: HttpRequest) -> bool:
+    """A refresh the page makes by itself, not something the person did."""
+    return request.headers.get(BACKGROUND_HEADER) == "1"
+
+
+class IdleTimeoutMiddleware:
+    """Logs a person out after DEALERDESK_IDLE_TIMEOUT_SECONDS without activity, on every page.
+
+    Background refreshes do not count as activity, so a tablet left open on the reception desk or a page polling its
+    inbox badge is logged out like any other. An htmx request that finds the session ended sends the whole page to
+    the login page (HX-Redirect) instead of swapping the login form into a badge.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if SESSION_KEY in session:
+            now = int(time.time())
+            last = session.get(IDLE_KEY)
+            if last is not None and now - last > settings.DEALERDESK_IDLE_TIMEOUT_SECONDS:
+                session.flush()
+                session[IDLE_EXPIRED_KEY] = True
+                request.session_expired = True
+                if request.headers.get("HX-Request"):
+                    login = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': _page_of(request)})}"
+                    return HttpResponse(status=204, headers={"HX-Redirect": login})
+            elif not is_background(request) and (last is None or now - last >= IDLE_WRITE_EVERY):
+                session[IDLE_KEY] = now
+        return self.get_response(request)
+
+
+def _page_of(request: HttpRequest) -> str:
+    """The page the person was on (htmx sends it), to come back to after logging in; never another site."""
+    current = request.headers.get("HX-Current-URL", "")
+    if current and url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}):
+        return urlsplit(current).path
+    return "/"
 
 
 class MethodNotAllowedPageMiddleware:

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "dealerdesk.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dealerdesk.core.middleware.SessionExpiryMiddleware",
+    "dealerdesk.core.middleware.IdleTimeoutMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -125,8 +126,11 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Idle timeout: the cookie is renewed on every request, so it expires after this much inactivity.
-SESSION_COOKIE_AGE = int(os.environ.get("DEALERDESK_IDLE_TIMEOUT_SECONDS", 30 * 60))
-SESSION_SAVE_EVERY_REQUEST = True
+# Idle logout is core.middleware.IdleTimeoutMiddleware's (background refreshes are not activity); the stored session
+# itself lives a working day, so the middleware sees a stale session and can say why the person was logged out.
+DEALERDESK_IDLE_TIMEOUT_SECONDS = int(os.environ.get("DEALERDESK_IDLE_TIMEOUT_SECONDS", 30 * 60))
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
