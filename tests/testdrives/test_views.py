@@ -217,3 +217,47 @@ def test_settings_page_for_managers_only(client, store_a, make_staff, consultant
         },
     )
     assert r.status_code == 400 and 'data-testid="error-max_minutes"' in r.content.decode()
+
+
+def test_picking_a_suggested_slot_keeps_the_route_and_notes_entered(client, store_a, consultant, customer, car):
+    # given a slot already taken, and a second booking with a route and notes that runs into it
+    client.force_login(consultant)
+    day = at(store_a, 1).date().isoformat()
+    drive_route = route(store_a)
+    book(consultant, store_a, CustomerFactory(store=store_a, owner=consultant), car, hour=10, consultant=consultant)
+    data = {
+        "store": store_a.code,
+        "customer": customer.pk,
+        "demo_car": car.pk,
+        "consultant": consultant.pk,
+        "route": drive_route.pk,
+        "day": day,
+        "start_time": "10:30",
+        "end_time": "11:30",
+        "channel": "phone",
+        "notes": "客户想试高速路段",
+    }
+    refused = client.post(reverse("testdrive_new"), data)
+    assert refused.status_code == 409
+    pick = re.search(r'name="pick_slot" value="([^"]+)"', refused.content.decode()).group(1)
+    # when a suggested slot is picked
+    picked = client.post(reverse("testdrive_new"), {**data, "pick_slot": pick})
+    # then the form comes back with the new car and time and everything else as entered, nothing booked yet
+    assert picked.status_code == 200 and TestDrive.objects.count() == 1
+    values = picked.context["values"]
+    car_id, pick_day, start, end = pick.split("|")
+    assert (values["demo_car"], values["day"], values["start_time"], values["end_time"]) == (
+        car_id,
+        pick_day,
+        start,
+        end,
+    )
+    assert values["route"] == str(drive_route.pk) and values["notes"] == "客户想试高速路段"
+    assert values["customer"] == str(customer.pk) and values["channel"] == "phone"
+    # and booking it keeps them
+    booked = client.post(
+        reverse("testdrive_new"), {**data, **{k: values[k] for k in ("demo_car", "day", "start_time", "end_time")}}
+    )
+    assert booked.status_code == 302
+    td = TestDrive.objects.latest("pk")
+    assert td.route_id == drive_route.pk and td.notes == "客户想试高速路段"

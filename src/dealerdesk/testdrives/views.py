@@ -143,6 +143,21 @@ def _booking_choices(user, store: Store, customer: str) -> dict:
     }
 
 
+def _picked_slot(value: str) -> dict | None:
+    """A suggested slot's button value, "car|day|start|end", as form values; None when absent or malformed."""
+    parts = value.split("|")
+    if len(parts) != 4 or not parts[0].isdigit():
+        return None
+    car, day, start, end = parts
+    try:
+        date.fromisoformat(day)
+        datetime.strptime(start, "%H:%M")
+        datetime.strptime(end, "%H:%M")
+    except ValueError:
+        return None
+    return {"demo_car": car, "day": day, "start_time": start, "end_time": end}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def testdrive_new(request: HttpRequest) -> HttpResponse:
@@ -161,7 +176,11 @@ def testdrive_new(request: HttpRequest) -> HttpResponse:
     errors: dict = {}
     next_free: list = []
     status = 200
-    if request.method == "POST":
+    picked = _picked_slot(request.POST.get("pick_slot", "")) if request.method == "POST" else None
+    if picked is not None:
+        # a suggested slot after a refusal: it replaces the car and the time, and keeps all else that was entered
+        values.update(picked)
+    elif request.method == "POST":
         customer = customer_visible_to(request.user).filter(pk=values["customer"] or 0, store=store).first()
         car = StockVehicle.objects.filter(pk=values["demo_car"] or 0, store=store, is_demo=True).first()
         consultant = User.objects.filter(pk=values["consultant"] or 0).first() if values["consultant"] else None
