@@ -46,6 +46,11 @@ def free_the_consultant(page: Page, live_app: str) -> None:
         rotation = page.get_by_test_id("rotation")
         if rotation.get_by_test_id("rotation-free").filter(has_text=CONSULTANT).count():
             return
+        not_in = rotation.get_by_test_id("rotation-not_in").filter(has_text=CONSULTANT)
+        if not_in.count():
+            not_in.get_by_test_id("mark-present").click()  # he has not logged in today: reception marks him in
+            expect(rotation.get_by_test_id("rotation-not_in").filter(has_text=CONSULTANT)).to_have_count(0)
+            continue
         absent = rotation.get_by_test_id("rotation-absent").filter(has_text=CONSULTANT)
         if absent.count():
             absent.get_by_role("button").click()  # "Back" (htmx swaps the live part)
@@ -57,6 +62,7 @@ def free_the_consultant(page: Page, live_app: str) -> None:
             .filter(has=page.locator("td", has_text=re.compile(f"^{CONSULTANT}$")))
         )
         if served.count():
+            page.once("dialog", lambda dialog: dialog.accept())  # "Left" asks first
             served.first.get_by_role("button").click()  # "Left"
             expect(page.locator(".alert-success")).to_be_visible()
             continue

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.customers.factories import CustomerFactory
 
@@ -16,18 +17,25 @@ def manager(store_a, make_staff):
     return make_staff("sales_manager", store_a, full_name="张经理")
 
 
+def at_work(user):
+    """The consultant logged in today (the rotation counts only consultants who came to work)."""
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    return user
+
+
 @pytest.fixture
 def consultant(store_a, make_staff):
-    return make_staff("consultant", store_a, full_name="王磊")
+    return at_work(make_staff("consultant", store_a, full_name="王磊"))
 
 
 @pytest.fixture
 def consultants(store_a, make_staff, consultant):
-    """Three consultants of store A, in the order the rotation starts with (by id)."""
+    """Three consultants of store A at work today, in the order the rotation starts with (by id)."""
     return [
         consultant,
-        make_staff("consultant", store_a, full_name="赵敏"),
-        make_staff("consultant", store_a, full_name="孙强"),
+        at_work(make_staff("consultant", store_a, full_name="赵敏")),
+        at_work(make_staff("consultant", store_a, full_name="孙强")),
     ]
 
 

@@ -26,6 +26,11 @@ class DeliveriesConfig(AppConfig):
 
         register_order_cancelled(delivery_cancel_with_order)
         subject_data.register()  # the customer's access export (PIPL) lists these records
+        from dealerdesk.showroom.appointments import register_appointment_source
+
+        from .appointments import todays_deliveries
+
+        register_appointment_source(todays_deliveries)  # reception checks the customer in
         from dealerdesk.customers.privacy import register_eraser
 
         from .privacy import erase_customer_records

@@ -122,6 +122,8 @@ def _today(store: Store, rng: random.Random, desk: User, manager: User, customer
     now = timezone.now()
     start = max(now - timedelta(hours=4), selectors.day_bounds(store, selectors.local_day(store, now))[0])
     span = max(int((now - start).total_seconds() // 60) - 10, 6)
+    for consultant in _staff(store, "consultant"):  # at work today: reception signs them in for the rotation
+        services.presence_set(actor=desk, store=store, consultant=consultant, absent=False)
     created = 0
     for i in range(5):
         arrived = start + timedelta(minutes=rng.randrange(span))

@@ -19,6 +19,7 @@ from dealerdesk.accounts.permissions import user_can
 from dealerdesk.accounts.roles import Role
 from dealerdesk.accounts.selectors import store_visible_to
 from dealerdesk.catalog.models import StockVehicle, Trim
+from dealerdesk.showroom.appointments import Appointment, appointments_between
 
 from . import outcomes
 from .choices import IN_SHOWROOM, VisitKind, VisitStatus
@@ -232,7 +233,7 @@ def board_for(user, store: Store, *, now: datetime.datetime | None = None) -> Bo
 @dataclass
 class RotationEntry:
     consultant: User
-    state: str  # free | busy | absent
+    state: str  # free | busy | not_in (not signed in today, not marked present) | absent
     last_assigned_at: datetime.datetime | None
     assignments: int
 
@@ -244,7 +245,10 @@ class RotationEntry:
 def rotation_for(store: Store, *, now: datetime.datetime | None = None) -> list[RotationEntry]:
     """The store's consultants in "next up" order for today: free ones by their last assignment (never assigned
     today first), then the busy ones (with a visitor in the showroom, even one who arrived before midnight), then
-    the absent ones. Three queries."""
+    those not in yet, then the absent ones. Three queries.
+
+    A consultant is in once they have logged in today or reception marked them present: one who has not come to
+    work must not jump to the top of the rotation for having served nobody yet."""
     now = now or timezone.now()
     day = local_day(store, now)
     consultants = {
@@ -263,7 +267,15 @@ def rotation_for(store: Store, *, now: datetime.datetime | None = None) -> list[
     for user_id, user in consultants.items():
         record = presence.get(user_id)
         absent = bool(record and record.absent)
-        state = "absent" if absent else "busy" if user_id in busy else "free"
+        signed_in = user.last_login is not None and local_day(store, user.last_login) == day
+        if absent:
+            state = "absent"
+        elif user_id in busy:
+            state = "busy"
+        elif signed_in or record is not None:
+            state = "free"
+        else:
+            state = "not_in"
         entries.append(
             RotationEntry(
                 consultant=user,
@@ -272,7 +284,7 @@ def rotation_for(store: Store, *, now: datetime.datetime | None = None) -> list[
                 assignments=record.assignments if record else 0,
             )
         )
-    order = {"free": 0, "busy": 1, "absent": 2}
+    order = {"free": 0, "busy": 1, "not_in": 2, "absent": 3}
     epoch = datetime.datetime.min.replace(tzinfo=datetime.UTC)
     entries.sort(key=lambda e: (order[e.state], e.last_assigned_at or epoch, e.consultant.pk))
     return entries
@@ -723,3 +735,31 @@ def comparison_for(user, store: Store, trim_ids: list[int], *, now: datetime.dat
         net_row.best = {i for i, f in enumerate(priced) if f.net_price == best_net} if net_row.differs else set()
         price_rows.append(net_row)
     return Comparison(store=store, trims=trims, facts=facts, rows=rows, price_rows=price_rows)
+
+
+# ---------------------------------------------------------------- today's appointments
+
+
+@dataclass
+class AppointmentRow:
+    appointment: Appointment
+    arrived_at: datetime.datetime | None  # the customer's first visit logged today, if any
+
+
+def appointments_today(store: Store, *, now: datetime.datetime | None = None) -> list[AppointmentRow]:
+    """Test drives and handovers booked for the store's day, each with whether the customer has arrived (one query
+    per source and one for the visits)."""
+    day = local_day(store, now or timezone.now())
+    start, end = day_bounds(store, day)
+    found = appointments_between(store, start, end)
+    arrived: dict[int, datetime.datetime] = {}
+    if found:
+        for customer_id, at in (
+            Visit.objects.filter(
+                store=store, arrived_at__gte=start, arrived_at__lt=end, customer_id__in={a.customer.pk for a in found}
+            )
+            .order_by("arrived_at")
+            .values_list("customer_id", "arrived_at")
+        ):
+            arrived.setdefault(customer_id, at)
+    return [AppointmentRow(appointment=a, arrived_at=arrived.get(a.customer.pk)) for a in found]

@@ -195,6 +195,21 @@ def _claim_unowned_customer(customer: Customer | None, consultant: User, actor: 
 
 
 @transaction.atomic
+def visit_check_in(*, actor: User, store: Store, customer: Customer, consultant: User | None = None) -> Visit:
+    """A customer expected for an appointment (a test drive, a handover) arrived: the visit is logged as an
+    appointment, linked to them, and handed to the booking's consultant when that consultant is free; otherwise it
+    waits for reception like any other visitor."""
+    visit = visit_arrive(actor=actor, store=store, kind=VisitKind.APPOINTMENT, customer=customer)
+    if consultant is not None:
+        try:
+            with transaction.atomic():
+                visit = visit_assign(actor=actor, visit=visit, consultant=consultant)
+        except (Conflict, ValidationError):
+            pass  # busy, absent or not a consultant of the store: reception hands them over from the desk
+    return visit
+
+
+@transaction.atomic
 def visit_assign(
     *, actor: User, visit: Visit, consultant: User | None = None, now: datetime.datetime | None = None
 ) -> Visit:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("desk/live/", views.reception_live, name="reception_live"),
     path("arrivals/", views.visit_arrive, name="visit_arrive"),
     path("presence/", views.presence_set, name="presence_set"),
+    path("check-in/", views.visit_check_in, name="visit_check_in"),
     path("board/", views.traffic_board, name="traffic_board"),
     path("report/", views.traffic_report, name="traffic_report"),
     path("visits/", views.visit_list, name="visit_list"),

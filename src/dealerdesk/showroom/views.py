@@ -23,6 +23,7 @@ from dealerdesk.accounts.permissions import user_can
 from dealerdesk.catalog.models import Trim
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import keyset_page
+from dealerdesk.core.webforms import int_or
 from dealerdesk.customers.models import Customer
 from dealerdesk.customers.search import SearchTooBroad, search_customers
 from dealerdesk.customers.selectors import customer_get, grade_policies_for
@@ -121,7 +122,13 @@ def _desk_context(request: HttpRequest, store: Store) -> dict[str, Any]:
     board = selectors.board_for(request.user, store)
     rotation = selectors.rotation_for(store)
     next_consultant = rotation[0].consultant if rotation and rotation[0].is_free else None
-    return {"store": store, "board": board, "rotation": rotation, "next_consultant": next_consultant}
+    return {
+        "store": store,
+        "board": board,
+        "rotation": rotation,
+        "next_consultant": next_consultant,
+        "appointments": selectors.appointments_today(store),
+    }
 
 
 @login_required
@@ -198,6 +205,37 @@ def presence_set(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         with timezone.override(store.tz):
             return render(request, "showroom/_desk_live.html", _desk_context(request, store))
+    return redirect(f"{reverse('reception_desk')}?store={store.code}")
+
+
+@login_required
+@require_POST
+def visit_check_in(request: HttpRequest) -> HttpResponse:
+    """An expected customer arrived for today's appointment: logged and handed to their consultant if free."""
+    store = _pick_store(request, _desk_stores(request))
+    booked = {
+        row.appointment.customer.pk: row.appointment for row in selectors.appointments_today(store)
+    }  # only customers expected today can be checked in from here
+    appointment = booked.get(int_or(request.POST.get("customer")))
+    if appointment is None:
+        raise Http404
+    try:
+        visit = services.visit_check_in(
+            actor=request.user, store=store, customer=appointment.customer, consultant=appointment.consultant
+        )
+    except (ValidationError, DomainError) as exc:
+        _report_error(request, exc)
+    else:
+        if visit.consultant_id:
+            messages.success(
+                request,
+                gettext("%(customer)s checked in and handed to %(consultant)s.")
+                % {"customer": appointment.customer.name, "consultant": visit.consultant},
+            )
+        else:
+            messages.success(
+                request, gettext("%(customer)s checked in; waiting.") % {"customer": appointment.customer.name}
+            )
     return redirect(f"{reverse('reception_desk')}?store={store.code}")
 
 

@@ -30,4 +30,38 @@ def visits_with_test_drive(visits: Sequence) -> set[int]:
 
 
 def register() -> None:
+    from dealerdesk.showroom.appointments import register_appointment_source
+
     register_outcome(TEST_DRIVE, visits_with_test_drive)
+    register_appointment_source(todays_test_drives)
+
+
+def todays_test_drives(store, start, end) -> list:
+    """The store's booked test drives in the window, for reception to check the customers in (one query)."""
+    from django.utils.translation import gettext
+
+    from dealerdesk.showroom.appointments import Appointment
+
+    from .choices import TestDriveStatus
+
+    drives = (
+        TestDrive.objects.filter(
+            store=store,
+            start_at__gte=start,
+            start_at__lt=end,
+            status__in=[TestDriveStatus.REQUESTED, TestDriveStatus.CONFIRMED, TestDriveStatus.PREPARED],
+        )
+        .select_related("customer", "consultant", "trim__series")
+        .order_by("start_at", "pk")[:100]
+    )
+    return [
+        Appointment(
+            kind="test_drive",
+            label=gettext("Test drive: %(series)s") % {"series": td.trim.series.name if td.trim_id else ""},
+            starts_at=td.start_at,
+            customer=td.customer,
+            consultant=td.consultant,
+            url=f"/test-drives/{td.pk}/",
+        )
+        for td in drives
+    ]
