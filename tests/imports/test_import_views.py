@@ -8,7 +8,6 @@ from django.utils.html import escape
 from openpyxl import load_workbook
 
 from dealerdesk.core.models import AccessLog
-from dealerdesk.core.tabular import ERRORS_HEADER, ROW_HEADER
 from dealerdesk.customers.models import Customer
 from dealerdesk.imports import services
 from dealerdesk.imports.choices import ImportStatus
@@ -132,8 +131,9 @@ def test_the_rejected_rows_workbook_has_the_original_columns_and_an_error_column
     assert "客户" not in response["Content-Disposition"]  # no personal data or file names in headers
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == (ROW_HEADER, *HEADERS, ERRORS_HEADER)
-    assert rows[1][:5] == (3, "李四", "12345", "广州", "汽车之家") and rows[1][5].startswith("手机: ")
+    # the workbook's own columns and each reason's field in the importer's language; the file's columns as they were
+    assert rows[0] == ("行号", *HEADERS, "错误原因")
+    assert rows[1][:5] == (3, "李四", "12345", "广州", "汽车之家") and rows[1][5].startswith("手机号: ")
     assert len(rows) == 2
     log = AccessLog.objects.get()
     assert (log.actor, log.kind, log.row_count, log.target_id) == (manager, "export", 1, str(job.pk))

@@ -48,7 +48,7 @@ def _items(request, entries) -> list[dict]:
         except NoReverseMatch:
             continue
         active = request.path == url or (url != "/" and request.path.startswith(url))
-        items.append({"url": url, "label": label, "icon": icon, "active": active})
+        items.append({"name": url_name, "url": url, "label": label, "icon": icon, "active": active})
     return items
 
 

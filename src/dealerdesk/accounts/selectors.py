@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from dealerdesk.core.models import AuditEntry, Notification
 from dealerdesk.core.scoping import scope_to_stores
 
-from .models import Membership, Store
+from .models import Membership, Store, User
 from .permissions import user_can
 
 
@@ -57,3 +57,13 @@ def notification_visible_to(user) -> QuerySet[Notification]:
         return Notification.objects.select_related("store", "recipient_user")
     allowed = [sid for sid in ids if user_can(user, "store.view_outbox", sid)]
     return Notification.objects.filter(store_id__in=allowed).select_related("store", "recipient_user")
+
+
+def staff_holding(store_id: int, perm: str) -> list[User]:
+    """The active staff of a store who hold `perm` there (the people told when work waits for that permission),
+    by id. One query."""
+    memberships = Membership.objects.filter(store_id=store_id, is_active=True, user__is_active=True).select_related(
+        "user"
+    )
+    users = {m.user_id: m.user for m in memberships}
+    return sorted((u for u in users.values() if user_can(u, perm, store_id)), key=lambda u: u.pk)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/badge/", views.inbox_badge, name="inbox_badge"),
+    path("inbox/read-all/", views.inbox_mark_all_read, name="inbox_mark_all_read"),
 ]

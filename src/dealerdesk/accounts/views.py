@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
+from dealerdesk.core import audit_display
 from dealerdesk.core import services as core_services
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.models import Notification
 from dealerdesk.core.pagination import keyset_page
 from dealerdesk.core.webforms import int_or as _int
 
-from . import selectors, services
+from . import queues, selectors, services
 from .forms import LanguageForm, LoginForm
 from .models import Membership
 from .permissions import user_can
@@ -111,6 +112,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if action:
         qs = qs.filter(action__startswith=action)
     page = keyset_page(qs, cursor=request.GET.get("after"), size=50)
+    # Each change only as the reader may see it (customer fields by the customers' field policy, mobiles and ID
+    # numbers masked for everyone), worked out for the whole page in one go.
+    audit_display.prepare(request.user, page.items)
     context = {
         "page": page,
         "stores": selectors.store_visible_to(request.user),
@@ -236,4 +240,16 @@ def inbox_badge(request: HttpRequest) -> HttpResponse:
     count = Notification.objects.filter(
         recipient_user=request.user, channel=Notification.Channel.IN_APP, read_at__isnull=True
     ).count()
-    return render(request, "accounts/_inbox_badge.html", {"count": count})
+    # the queue counts of the navigation ride along (out-of-band swaps): one background request a minute
+    waiting = queues.waiting_for(request.user)
+    context = {"count": count, "waiting": waiting, "nav_counts": queues.nav_counts(waiting)}
+    return render(request, "accounts/_inbox_badge.html", context)
+
+
+@login_required
+@require_POST
+def inbox_mark_all_read(request: HttpRequest) -> HttpResponse:
+    """Mark every unread in-app message of the person as read."""
+    marked = core_services.notification_mark_all_read(user=request.user)
+    messages.success(request, _("%(n)d messages marked as read.") % {"n": marked})
+    return redirect("inbox")

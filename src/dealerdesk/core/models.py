@@ -86,11 +86,13 @@ class AuditEntry(AppendOnlyModel):
 
 
 class AccessLog(AppendOnlyModel):
-    """A reveal of masked personal data or an export: who saw what, when, why."""
+    """A reveal of masked personal data, an export, or a lookup (a duplicate check or a search that matched personal
+    data against what is stored): who saw what, when, why."""
 
     class Kind(models.TextChoices):
         REVEAL = "reveal", _("Reveal")
         EXPORT = "export", _("Export")
+        LOOKUP = "lookup", _("Lookup")
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     store = models.ForeignKey(

@@ -112,6 +112,13 @@ def notification_retry(*, actor, notification: Notification) -> Notification:
     return notification
 
 
+def notification_mark_all_read(*, user) -> int:
+    """Mark every unread in-app message of a staff member as read."""
+    return Notification.objects.filter(
+        recipient_user=user, channel=Notification.Channel.IN_APP, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
 def notification_mark_read(*, user, notification_ids: list[int]) -> int:
     """Mark a staff member's in-app messages as read."""
     return Notification.objects.filter(recipient_user=user, pk__in=notification_ids, read_at__isnull=True).update(

@@ -3,22 +3,46 @@
 Tokens are "<kind>:<text>" in one table with an index on (store, token, customer). Every kind of query is a
 range scan `token >= p AND token < p + U+10FFFF`, which a B-tree answers identically on SQLite (BINARY) and on
 PostgreSQL (the column is COLLATE "C", see the migration).
+
+Search must not confirm a mobile its user sees only masked (`138****8000`; docs/decisions/0013). For a user who
+reaches customers whose mobile they may never reveal (reception: `visibility.mobile_shown_only_masked`):
+
+- a mobile is found only by the whole number (exact token), never by its first digits: a prefix search would give
+  away the four hidden digits one at a time, in about 40 searches;
+- every search by a whole mobile is a lookup, written to the access log (who, when, how many customers it found,
+  which one if a single one; never the number typed), found or not: a miss is what guessing looks like;
+- and it is limited per user (`FULL_MOBILE_LIMITS`), counted in Django's cache (Redis in production, so every app
+  server counts together).
+
+The last 4 digits are searched as before: they are what the masked mobile shows anyway.
 """
 
 import functools
+import logging
+import math
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NamedTuple
 
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin, pinyin
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
 
+from dealerdesk.core.audit import access_record
 from dealerdesk.core.errors import DomainError
-from dealerdesk.core.validators import to_halfwidth
+from dealerdesk.core.validators import normalize_mobile, to_halfwidth
 
+from . import visibility
 from .choices import TokenKind
 from .models import Customer, OwnedVehicle, SearchToken
+
+logger = logging.getLogger(__name__)
 
 TOKEN_MAX = 40
 TOP = 20
@@ -33,6 +57,41 @@ class SearchTooBroad(DomainError):
     default_message = _(
         "Type at least 2 characters (2 Chinese characters, pinyin, 4 digits of a mobile, a plate or VIN)."
     )
+
+
+class FullMobileLimit(NamedTuple):
+    searches: int
+    seconds: int
+    period: str  # how the period reads in the refusal ("10 minutes")
+
+
+# Searches by a whole mobile allowed per user, in fixed windows, for users who see mobiles only masked.
+# A real desk never reaches them: a caller dictating a number takes a minute or more, so even a receptionist who does
+# nothing else stays near 10 in 10 minutes; 30 leaves room for a queue at the desk and for typing a number again.
+# A busy showroom day is some 100-150 walk-ins and calls for the whole desk; 300 a day for one person is twice that.
+# Guessing the 4 hidden digits of one masked mobile takes 5,000 tries on average: 17 days at 300 a day, each try in
+# the access log. The day's window turns at 00:00 UTC, 08:00 in China, before the showroom opens.
+FULL_MOBILE_LIMITS = (
+    FullMobileLimit(30, 10 * 60, _("10 minutes")),
+    FullMobileLimit(300, 24 * 60 * 60, _("a day")),
+)
+
+
+class SearchLimited(SearchTooBroad):
+    """Too many searches by a whole mobile number. A kind of SearchTooBroad, so that every search box (customers,
+    offers, sales, showroom, test drives) shows it as it shows a refused search."""
+
+    status = 429
+    default_code = "search_rate_limited"
+
+    def __init__(self, limit: FullMobileLimit, retry_after: int, retry_at: datetime):
+        message = gettext(
+            "You have searched by a full mobile number %(searches)d times in %(period)s, the most allowed: each such "
+            "search is logged, and the limit keeps masked numbers from being guessed. Search again after "
+            "%(time)s, or search by name or by the last 4 digits of the mobile."
+        ) % {"searches": limit.searches, "period": limit.period, "time": timezone.localtime(retry_at).strftime("%H:%M")}
+        super().__init__(message, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
 
 
 def _tok(kind: str, text: str) -> str:
@@ -183,15 +242,35 @@ def reindex_customer(customer: Customer) -> None:
 
 @dataclass(frozen=True)
 class Probe:
-    """One prefix to scan and how much an exact or a prefix hit is worth."""
+    """One prefix to scan and how much an exact or a prefix hit is worth; `exact`: the token itself, no prefix."""
 
     prefix: str
     exact_score: int
     prefix_score: int
+    exact: bool = False
 
 
-def probes_for(query: str) -> list[Probe]:
-    """What to look for, by the shape of the query. Raises SearchTooBroad for one character."""
+def full_mobile(query: str) -> str | None:
+    """The mobile token's text (the national number of a Chinese mobile, all digits of another) when the query is a
+    whole, valid mobile number; None otherwise."""
+    text = re.sub(r"[\s·•\-]", "", to_halfwidth(query or ""))
+    digits = text[1:] if text.startswith("+") else text
+    if not digits.isdigit() or len(digits) < 7:
+        return None
+    if len(digits) == 13 and digits.startswith("86"):
+        text = "+" + digits
+    try:
+        e164 = normalize_mobile(text)
+    except ValidationError:
+        return None
+    return e164[3:] if e164.startswith("+86") else e164.lstrip("+")
+
+
+def probes_for(query: str, *, mobile_prefixes: bool = True) -> list[Probe]:
+    """What to look for, by the shape of the query. Raises SearchTooBroad for one character.
+
+    `mobile_prefixes=False` (a user who sees mobiles only masked): a mobile only by the whole number, exactly.
+    """
     q = re.sub(r"[\s·•\-]", "", to_halfwidth(query or ""))
     if q.startswith("+") and q[1:].isdigit():
         q = q[1:]
@@ -203,8 +282,10 @@ def probes_for(query: str) -> list[Probe]:
         national = q[2:] if q.startswith("86") and len(q) == 13 else q
         if len(national) == 4:
             probes.append(Probe(_tok(TokenKind.MOBILE_TAIL, national), 90, 90))
-        if len(national) >= 5:
+        if len(national) >= 5 and mobile_prefixes:
             probes.append(Probe(_tok(TokenKind.MOBILE, national), 100, 50))
+        elif len(national) >= 5 and (whole := full_mobile(query)) is not None:
+            probes.append(Probe(_tok(TokenKind.MOBILE, whole), 100, 0, exact=True))
     if _CJK.search(q):
         if q[0] in _PROVINCES and len(q) >= 3 and q[1:].isalnum() and q[1:].isascii():
             probes.append(Probe(_tok(TokenKind.PLATE, upper), 85, 60))
@@ -228,27 +309,80 @@ def search_customers(user, query: str, *, limit: int = TOP) -> list[Customer]:
 
     One index range scan per probe (an OR of ranges makes SQLite scan the whole store); each keeps at most
     PER_PROBE rows, newest customers first within a token (the index is (store, token, customer DESC)).
+
+    For a user who sees mobiles only masked, a whole mobile is a lookup: counted against FULL_MOBILE_LIMITS
+    (SearchLimited past them, before anything is searched) and written to the access log (see the module's notes).
     """
     from .selectors import _visibility_q
 
-    probes = probes_for(query)
+    masked_only = visibility.mobile_shown_only_masked(user)
+    probes = probes_for(query, mobile_prefixes=not masked_only)
+    lookup = any(probe.exact for probe in probes) and getattr(user, "is_authenticated", False)
+    if lookup:
+        _count_full_mobile_search(user)
     visible = _visibility_q(user)
     scope = _token_scope(visible) if visible is not None else Q()
     scores: dict[int, int] = {}
+    by_mobile: list[int] = []
     for probe in probes:
-        rows = (
-            SearchToken.objects.filter(scope, token__gte=probe.prefix, token__lt=probe.prefix + _END)
-            .order_by("token", "-customer_id")
-            .values_list("customer_id", "token")[:PER_PROBE]
-        )
-        for customer_id, token in rows:
+        if probe.exact:
+            rows = SearchToken.objects.filter(scope, token=probe.prefix).order_by("-customer_id")
+        else:
+            rows = SearchToken.objects.filter(scope, token__gte=probe.prefix, token__lt=probe.prefix + _END)
+            rows = rows.order_by("token", "-customer_id")
+        for customer_id, token in rows.values_list("customer_id", "token")[:PER_PROBE]:
             score = probe.exact_score if token == probe.prefix else probe.prefix_score
             if score > scores.get(customer_id, 0):
                 scores[customer_id] = score
+            if probe.exact:
+                by_mobile.append(customer_id)
     best = sorted(scores, key=lambda cid: (-scores[cid], -cid))[:limit]
     customers = Customer.objects.filter(pk__in=best).select_related("owner", "store")
     by_id = {c.pk: c for c in customers}
-    return [by_id[cid] for cid in best if cid in by_id]
+    found = [by_id[cid] for cid in best if cid in by_id]
+    if lookup:
+        _log_full_mobile_search(user, [c for c in found if c.pk in set(by_mobile)])
+    return found
+
+
+def _count_full_mobile_search(user) -> None:
+    """Count one search by a whole mobile for the user in each window of FULL_MOBILE_LIMITS; SearchLimited past one.
+
+    Fixed windows in the shared cache: `add` then `incr` is atomic on Redis, so app servers count together.
+    """
+    now = timezone.now().timestamp()
+    for limit in FULL_MOBILE_LIMITS:
+        window = int(now // limit.seconds)
+        ends = (window + 1) * limit.seconds
+        key = f"dealerdesk:search:full-mobile:{user.pk}:{limit.seconds}:{window}"
+        cache.add(key, 0, timeout=int(ends - now) + 60)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.set(key, 1, timeout=int(ends - now) + 60)
+            count = 1
+        if count > limit.searches:
+            logger.warning("search by full mobile refused: user %s, %d in %ds", user.pk, limit.searches, limit.seconds)
+            raise SearchLimited(limit, max(1, math.ceil(ends - now)), datetime.fromtimestamp(ends, tz=UTC))
+
+
+def _log_full_mobile_search(user, found: list[Customer]) -> None:
+    """One `lookup` row in the access log: who searched by a whole mobile, how many customers it matched and which
+    one if a single one. The number typed is not kept (a miss would keep a number nobody may see)."""
+    stores = {customer.store_id for customer in found}
+    if not stores:
+        visible = user.visible_store_ids()
+        stores = set(visible) if visible is not None and len(visible) == 1 else set()
+    access_record(
+        actor=user,
+        kind="lookup",
+        target_type="customers.customer",
+        target_id=str(found[0].pk) if len(found) == 1 else "",
+        store_id=next(iter(stores)) if len(stores) == 1 else None,
+        fields=["mobile"],
+        row_count=len(found),
+        reason="search by full mobile: " + (f"{len(found)} found" if found else "none found"),
+    )
 
 
 def _token_scope(visible: Q) -> Q:

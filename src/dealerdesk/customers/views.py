@@ -59,7 +59,7 @@ from .forms import (
 )
 from .models import Consent, Customer, CustomerNote, FollowUp, LossRequest, PurchaseNeed
 from .records import customer_records
-from .search import SearchTooBroad, search_customers
+from .search import SearchLimited, SearchTooBroad, search_customers
 
 LIST_SIZE = 50
 TIMELINE_SIZE = 60
@@ -226,19 +226,32 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def customer_search(request: HttpRequest) -> HttpResponse:
-    """One-box search. The term is POSTed and never written to a URL or a log."""
+    """One-box search. The term is POSTed and never written to a URL or a log.
+
+    Too many searches by a whole mobile (`search.FULL_MOBILE_LIMITS`) are refused with the reason in place of the
+    results: 429 with Retry-After for the page; the htmx partial answers 200 with the same header, because htmx
+    swaps only successful answers into the page.
+    """
     query = request.POST.get("q", "")
     results: list[Customer] = []
     error = None
+    limited: SearchLimited | None = None
     try:
         results = search_customers(request.user, query)
+    except SearchLimited as exc:
+        error, limited = exc.message, exc
     except SearchTooBroad as exc:
         error = exc.message
     _shown_in_lists(request.user, results)
     context = {"results": results, "search_error": error, "searched": True, "q": query}
     if request.htmx:
-        return render(request, "customers/_search_results.html", context)
-    return render(request, "customers/list.html", {**_list_context(request), **context})
+        response = render(request, "customers/_search_results.html", context)
+    else:
+        status = limited.status if limited else 200
+        response = render(request, "customers/list.html", {**_list_context(request), **context}, status=status)
+    if limited:
+        response["Retry-After"] = str(limited.retry_after)
+    return response
 
 
 # ---------------------------------------------------------------- register

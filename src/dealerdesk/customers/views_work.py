@@ -26,6 +26,7 @@ from openpyxl.styles import Font
 
 from dealerdesk.accounts.models import Store
 from dealerdesk.accounts.permissions import user_can
+from dealerdesk.accounts.queues import waiting_for
 from dealerdesk.core.audit import access_record
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import keyset_page
@@ -121,6 +122,7 @@ def manager_desk(request: HttpRequest) -> HttpResponse:
             "feedback": list(reports.feedback_open_for_store(user, store)[:LIST_CAP]),
             "feedback_statuses": FeedbackStatus.choices,
             "consultants": consultants,
+            "waiting": [w for w in waiting_for(user) if w.queue.nav == "manager_desk"],
             **_handover_context(request, store, consultants),
         }
         return render(request, "customers/desk_manager.html", context)

@@ -18,7 +18,7 @@ several roles in the store gets, field by field, the widest access among the rol
 a field the table does not name is ABSENT (a new field is hidden until someone decides who sees it).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
 from typing import Any
 
@@ -117,6 +117,9 @@ assert set(POLICY[CUSTOMER]) == set(POLICY[FOLLOW_UP]) == set(Role.values)
 assert all(set(row) <= set(FIELDS[res]) for res, rows in POLICY.items() for row in rows.values())
 
 _MASKERS = {"mobile": v.mask_mobile, "id_number": v.mask_resident_id}
+# The fields that identify a person by themselves: at most MASKED in every audit diff, for every role and whatever
+# record the diff is about (the full value only through the logged reveal). Registered with `core.audit_display`.
+IDENTIFIERS = tuple(_MASKERS)
 _NOTHING: Mapping[str, Access] = {}
 
 
@@ -185,8 +188,9 @@ def shown(user, resource: str, obj: Any) -> dict[str, bool]:
 
 
 def mask(field: str, value: Any) -> Any:
-    """The masked form of a value; empty values and values already masked (audit diffs say "***") stay as they are."""
-    if value in (None, "") or value == "***" or not isinstance(value, str):
+    """The masked form of a value; empty values and values already masked (audit diffs say "***", a masked mobile
+    reads 138****8000) stay as they are."""
+    if value in (None, "") or not isinstance(value, str) or "*" in value:
         return value
     masker = _MASKERS.get(field)
     return masker(value) if masker else "***"
@@ -220,24 +224,92 @@ def present(user, resource: str, obj: Any, data: Mapping[str, Any]) -> dict[str,
     return out
 
 
-def audit_diff(user, customer: Any, diff: Mapping[str, Any]) -> dict[str, Any]:
+FOLLOW_UP_TARGET = "customers.followup"
+
+
+def audit_diff(user, customer: Any, diff: Mapping[str, Any], *, target_type: str = "") -> dict[str, Any]:
     """An audit entry's diff about the customer, for display: each key that is a customer field by the customer
-    policy (ABSENT dropped, MASKED masked on both sides); other keys (a reason, a legal hold, a grade) only for those
-    who see the customer's history."""
+    policy (ABSENT dropped, MASKED masked on both sides); in an entry about one of their follow-ups
+    (`target_type`), the follow-up's fields by the follow-up policy; other keys (a reason, a legal hold, a grade, a
+    later app's fields) only for those who see the customer's history. A mobile or an ID number is never shown in
+    full, whichever key group it falls in."""
     fields = access_map(user, CUSTOMER, customer)
-    history = fields.get("history", ABSENT) > ABSENT
+    follow_up = (
+        access_map(user, FOLLOW_UP, _FollowUpOf(customer.store_id, customer)) if target_type == FOLLOW_UP_TARGET else {}
+    )
+    history = VISIBLE if fields.get("history", ABSENT) > ABSENT else ABSENT
     out: dict[str, Any] = {}
     for key, change in (diff or {}).items():
-        if key not in CUSTOMER_FIELDS or key == "history":
-            if history:
-                out[key] = change
-            continue
-        level = fields.get(key, ABSENT)
+        if target_type == FOLLOW_UP_TARGET and key in FOLLOW_UP_FIELDS:
+            level = follow_up.get(key, ABSENT)
+        elif key in CUSTOMER_FIELDS and key != "history":
+            level = fields.get(key, ABSENT)
+        else:
+            level = history
+        if key in _MASKERS:
+            level = min(level, MASKED)
         if level == VISIBLE:
             out[key] = change
         elif level == MASKED:
             out[key] = [mask(key, item) for item in change] if isinstance(change, list) else mask(key, change)
     return out
+
+
+class _FollowUpOf:
+    """What the follow-up policy needs of a follow-up of `customer` (its store and whose customer it is)."""
+
+    __slots__ = ("customer", "store_id")
+
+    def __init__(self, store_id: int | None, customer: Any):
+        self.store_id = store_id
+        self.customer = customer
+
+
+def audit_diffs(user, entries: Sequence[Any]) -> dict[int, dict[str, Any]]:
+    """The audit-trail policy of customers (registered with `core.audit_display` in `CustomersConfig.ready`): each
+    entry about a customer — of any app: it carries `customer_id`, or the customer is its target — with its diff as
+    `audit_diff` gives it to `user`. One query for the whole page. An entry whose customer is gone shows nothing;
+    entries about no customer are not claimed."""
+    from .models import Customer
+
+    subject: dict[int, int] = {}
+    for entry in entries:
+        customer_id = entry.customer_id
+        if customer_id is None and entry.target_type == "customers.customer" and str(entry.target_id).isdigit():
+            customer_id = int(entry.target_id)  # an entry written before audit entries carried the customer
+        if customer_id is not None:
+            subject[entry.pk] = customer_id
+    if not subject:
+        return {}
+    customers = Customer.objects.filter(pk__in=set(subject.values())).only("id", "store_id", "owner_id")
+    by_id = {customer.pk: customer for customer in customers}
+    out: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        if entry.pk not in subject:
+            continue
+        customer = by_id.get(subject[entry.pk])
+        out[entry.pk] = (
+            {} if customer is None else audit_diff(user, customer, entry.diff or {}, target_type=entry.target_type)
+        )
+    return out
+
+
+def mobile_shown_only_masked(user) -> bool:
+    """Whether the user reaches customers whose mobile they may only ever see masked: one of their roles, in a store
+    they can see, reaches customers (the store's, its cards, or its own) without `customers.reveal` (reception; a
+    consultant who also works the desk). For such a user a full mobile typed into search would confirm a masked one,
+    so search treats it as a logged, rate-limited lookup (`search.py`). Someone not signed in counts as such a user."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return True
+    if user.is_superuser:
+        return False
+    for store_id in user.visible_store_ids() or ():
+        for role in user.roles_in(store_id):
+            perms = ROLE_PERMISSIONS[role]
+            reaches = perms & {"customers.view_store", "customers.view_card", "customers.view_own"}
+            if reaches and "customers.reveal" not in perms:
+                return True
+    return False
 
 
 def policy_table() -> list[tuple[str, str, dict[str, str]]]:

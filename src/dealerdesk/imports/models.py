@@ -40,6 +40,8 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
     run_token = models.CharField(max_length=32, blank=True, editable=False)  # the run allowed to write (see services)
+    # The language of whoever started the run: the worker writes every reason of the report in it (issue #11.13).
+    language = models.CharField(_("language of the report"), max_length=10, blank=True, editable=False)
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True, editable=False)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -73,6 +75,8 @@ class ImportRowError(models.Model):
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="errors")
     row_number = models.PositiveIntegerField(_("row number"))
     column = models.CharField(_("column"), max_length=200, blank=True)
+    # The importer's field the column was mapped to ("" for the whole row): the report names it in its own language.
+    field = models.CharField(_("field"), max_length=40, blank=True)
     reason = models.TextField(_("reason"))
     raw = models.JSONField(_("row as read"), default=dict)
 

@@ -50,9 +50,12 @@ def import_errors(job: ImportJob, *, limit: int = ERRORS_SHOWN) -> list[ImportRo
 
 
 def import_error_counts(job: ImportJob) -> list[dict]:
-    """How many reasons each file column gave, most first (the error summary of the job page)."""
+    """How many reasons each field (and file column) gave, most first (the error summary of the job page)."""
     return list(
-        ImportRowError.objects.filter(job=job).values("column").annotate(count=Count("id")).order_by("-count", "column")
+        ImportRowError.objects.filter(job=job)
+        .values("field", "column")
+        .annotate(count=Count("id"))
+        .order_by("-count", "field", "column")
     )
 
 

@@ -18,10 +18,12 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +31,7 @@ from dealerdesk.accounts.models import Store, User
 from dealerdesk.accounts.permissions import user_can
 from dealerdesk.core.audit import access_record, audit_record
 from dealerdesk.core.errors import DomainError, NotPermitted, TransitionRefused
-from dealerdesk.core.tabular import TableError, error_report_xlsx, map_headers, read_table
+from dealerdesk.core.tabular import TableError, map_headers, read_table, write_xlsx
 
 from .choices import BUSY_STATUSES, STATUS_MOVES, ImportStatus
 from .models import ImportJob, ImportRowError
@@ -73,6 +75,18 @@ def _move(job: ImportJob, status: str) -> None:
 
 def _read(fileobj: IO[bytes], filename: str):
     return read_table(fileobj, filename=filename, max_bytes=MAX_BYTES, max_columns=MAX_COLUMNS)
+
+
+def _language(code: str | None) -> str | None:
+    """`code` when it is one of the interface's languages, else None."""
+    return code if code in dict(settings.LANGUAGES) else None
+
+
+def report_language(job: ImportJob) -> str:
+    """The one language of a job's report (issue #11.13): that of whoever started the run, else of the uploader,
+    else the site's. Never "no language": the run would then write Django's English messages next to the
+    importer's fields and a Chinese file's columns."""
+    return _language(job.language) or _language(job.created_by.language) or settings.LANGUAGE_CODE
 
 
 # ---------------------------------------------------------------- upload and mapping
@@ -191,6 +205,7 @@ def import_start(*, actor: User, job: ImportJob, dry_run: bool) -> ImportJob:
     if job.status == ImportStatus.UPLOADED:
         raise TransitionRefused(_("Map the columns first."), code="import_not_mapped")
     _move(job, ImportStatus.CHECKING if dry_run else ImportStatus.RUNNING)
+    job.language = _language(actor.language) or ""  # the worker writes the reasons in it
     for name in COUNT_FIELDS:
         setattr(job, name, job.total if name == "total" else 0)
     job.started_at, job.finished_at, job.error_code, job.error_summary = None, None, "", ""
@@ -253,7 +268,7 @@ def import_run(job_id: int, *, dry_run: bool, token: str) -> ImportJob | None:
     expected = ImportStatus.CHECKING if dry_run else ImportStatus.RUNNING
     if job is None or job.status != expected or job.run_token != token:
         return job  # finished, or a newer run owns it (a re-delivered or superseded task)
-    with translation.override(job.created_by.language or None):
+    with translation.override(report_language(job)):
         try:
             _beat(job, token)
             with _long_run():
@@ -365,6 +380,7 @@ def _run_batch(
                         job_id=job.pk,
                         row_number=error.row_number,
                         column=header_of.get(error.field, "")[:200],
+                        field=error.field[:40],
                         reason=str(error.reason),
                         raw=raw.get(error.row_number, {}),
                     )
@@ -432,13 +448,34 @@ def _fail(job: ImportJob, token: str, code: str, message: str) -> None:
 # ---------------------------------------------------------------- error report
 
 
+def field_labels(job: ImportJob) -> dict[str, str]:
+    """{field name: its label} of the job's importer, in the report's language (`report_language`)."""
+    with translation.override(report_language(job)):
+        return {spec.name: capfirst(str(spec.label)) for spec in _importer(job.kind).fields}
+
+
+def error_field_label(error: ImportRowError, job: ImportJob, labels: dict[str, str]) -> str:
+    """What a rejected row's reason is about, in the report's language: the importer's field ("手机号" / "Mobile",
+    not the file's own column header, which may be in another language); "" for the whole row. A row rejected
+    before rows kept their field is named by the column's field in the mapping, else by the column itself."""
+    field = error.field or (job.mapping.get(error.column) or "" if error.column else "")
+    return labels.get(field, error.column)
+
+
 def import_error_report(*, actor: User, job: ImportJob) -> bytes:
-    """The rejected rows as XLSX (row, original columns, reasons); logged as an export of personal data."""
+    """The rejected rows as XLSX (row, original columns, reasons); logged as an export of personal data.
+
+    Written in the report's language (`report_language`, the language the reasons were written in): the headers
+    of its own columns, the sheet's name and each reason's field. The file's columns keep their headers, so that the
+    corrected workbook maps as the file did.
+    """
     _require_import(actor, job, job.kind)
+    labels = field_labels(job)
     grouped: dict[int, tuple[dict[str, str], list[str]]] = {}
     for error in ImportRowError.objects.filter(job=job).order_by("row_number", "id").iterator(chunk_size=2000):
         _values, reasons = grouped.setdefault(error.row_number, (error.raw, []))
-        reasons.append(f"{error.column}: {error.reason}" if error.column else error.reason)
+        label = error_field_label(error, job, labels)
+        reasons.append(f"{label}: {error.reason}" if label else error.reason)
     access_record(
         actor=actor,
         kind="export",
@@ -449,6 +486,12 @@ def import_error_report(*, actor: User, job: ImportJob) -> bytes:
         row_count=len(grouped),
         reason="import error report",
     )
-    return error_report_xlsx(
-        list(job.headers), ((number, values, reasons) for number, (values, reasons) in grouped.items())
+    headers = list(job.headers)
+    with translation.override(report_language(job)):
+        own = [gettext("Row"), gettext("Reasons")]
+        title = gettext("Rejected rows")
+    rows = (
+        [number, *(values.get(header, "") for header in headers), "; ".join(reasons)]
+        for number, (values, reasons) in grouped.items()
     )
+    return write_xlsx(rows, [own[0], *headers, own[1]], sheet_title=title)

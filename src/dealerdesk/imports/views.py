@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,7 +17,7 @@ from dealerdesk.core.tabular import TableError
 from . import selectors, services
 from .choices import MAPPABLE_STATUSES, ImportStatus
 from .forms import MappingForm, UploadForm
-from .models import ImportJob
+from .models import ImportJob, ImportRowError
 from .registry import importers
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -99,14 +100,32 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.status == ImportStatus.UPLOADED:
         return redirect("import_mapping", pk=job.pk)
+    errors, error_counts = [], []
+    if not job.is_busy:
+        # Each reason under the importer's field, in the language the reasons were written in (issue #11.13).
+        labels = services.field_labels(job)
+        with translation.override(services.report_language(job)):
+            whole_row = _("whole row")
+        errors = selectors.import_errors(job)
+        for error in errors:
+            error.label = services.error_field_label(error, job, labels) or whole_row
+        totals: dict[str, int] = {}
+        for row in selectors.import_error_counts(job):
+            label = services.error_field_label(ImportRowError(field=row["field"], column=row["column"]), job, labels)
+            totals[label or whole_row] = totals.get(label or whole_row, 0) + row["count"]
+        error_counts = [{"label": label, "count": count} for label, count in sorted(totals.items(), key=_most)]
     context = {
         "job": job,
         "importer": selectors.importer_of(job),
-        "errors": [] if job.is_busy else selectors.import_errors(job),
-        "error_counts": [] if job.is_busy else selectors.import_error_counts(job),
+        "errors": errors,
+        "error_counts": error_counts,
         "errors_shown": selectors.ERRORS_SHOWN,
     }
     return render(request, "imports/detail.html", context)
+
+
+def _most(item: tuple[str, int]) -> int:
+    return -item[1]
 
 
 @login_required

@@ -8,6 +8,9 @@ class OffersConfig(AppConfig):
     verbose_name = _("Promotions and offers")
 
     def ready(self) -> None:
+        from . import queues
+
+        queues.register()  # what waits for each role, counted in the navigation
         from dealerdesk.customers.merge import register_customer_relation
 
         from . import actions, duties, outcomes, subject_data  # noqa: F401  register audit labels and periodic duties

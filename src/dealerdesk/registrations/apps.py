@@ -8,6 +8,9 @@ class RegistrationsConfig(AppConfig):
     verbose_name = _("Registration (上牌)")
 
     def ready(self) -> None:
+        from . import queues
+
+        queues.register()  # what waits for each role, counted in the navigation
         from dealerdesk.customers.records import register_record_source
 
         from .records import registration_records

@@ -8,6 +8,9 @@ class SalesConfig(AppConfig):
     verbose_name = _("Orders and contracts")
 
     def ready(self) -> None:
+        from . import queues
+
+        queues.register()  # what waits for each role, counted in the navigation
         from dealerdesk.customers.records import register_record_source
 
         from .records import order_records

@@ -11,16 +11,19 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealerdesk.accounts.models import Store
 from dealerdesk.accounts.permissions import user_can
+from dealerdesk.accounts.selectors import staff_holding
 from dealerdesk.catalog.choices import ColourKind, StockStatus
 from dealerdesk.catalog.models import StockVehicle
 from dealerdesk.catalog.services import stock_change_status
 from dealerdesk.core.audit import audit_record
 from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, TransitionRefused
+from dealerdesk.core.services import notification_queue
 from dealerdesk.customers import services as customer_services
 from dealerdesk.customers.choices import Stage
 from dealerdesk.offers.choices import LineKind, OfferStatus
@@ -947,8 +950,25 @@ def contract_sign(
     audit_record(actor=actor, action="contract.signature_added", target=contract, diff={"party": [None, party]})
     if not complete:
         contract.save()
+        if party != SignatureParty.MANAGER and contract.customer_signed_at and contract.consultant_signed_at:
+            _ask_store_signature(contract, order)
         return contract
     return _finalise(actor, contract, order, now)
+
+
+def _ask_store_signature(contract: Contract, order: Order) -> None:
+    """The customer and the consultant signed: the managers who may sign for the store are told it waits for them."""
+    for manager in staff_holding(order.store_id, "sales.sign_for_store"):
+        if manager.pk == order.consultant_id:
+            continue  # the seller never signs for the store on their own sale
+        notification_queue(
+            channel="in_app",
+            recipient_user=manager,
+            store=order.store,
+            subject=_("Contract %(number)s waits for your signature") % {"number": contract.number},
+            body=reverse("order_detail", args=[order.pk]),
+            kind="contract.awaiting_store_signature",
+        )
 
 
 def _finalise(actor, contract: Contract, order: Order, now: datetime) -> Contract:

@@ -8,6 +8,9 @@ class TestDrivesConfig(AppConfig):
     verbose_name = _("Test drives")
 
     def ready(self) -> None:
+        from . import queues
+
+        queues.register()  # what waits for each role, counted in the navigation
         from dealerdesk.customers.records import register_record_source
 
         from .records import test_drive_records

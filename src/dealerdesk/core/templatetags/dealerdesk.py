@@ -1,5 +1,6 @@
 from django import template
 
+from dealerdesk.core import audit_display
 from dealerdesk.core.audit import action_label as _action_label
 from dealerdesk.core.audit import audit_changes as _audit_changes
 from dealerdesk.core.validators import mask_mobile
@@ -12,11 +13,18 @@ def action_label(code: str) -> str:
     return _action_label(code)
 
 
-@register.simple_tag
-def audit_changes(entry) -> list[tuple[str, str, str]]:
+@register.simple_tag(takes_context=True)
+def audit_changes(context, entry) -> list[tuple[str, str, str]]:
     """An audit entry's diff as (field label, before, after) in the reader's language: the model's field names and
-    choice labels where the field is one of the audited record's, the raw key and value otherwise."""
-    return _audit_changes(entry.target_type, entry.diff or {})
+    choice labels where the field is one of the audited record's, the raw key and value otherwise.
+
+    Only what the reader may see of it (`core.audit_display`: the policy of the app whose record it is drops or
+    masks fields, identifiers are masked for everyone); a page of entries calls `audit_display.prepare` first so
+    that the policies read what they need once for the page. No signed-in reader in the context: no change shown.
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None) if request is not None else context.get("user")
+    return _audit_changes(entry.target_type, audit_display.shown_diff(user, entry))
 
 
 @register.filter

@@ -148,15 +148,26 @@ class CustomerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Search customers",
         description="One box: name fragment, pinyin or initials, mobile (full or last 4), plate, VIN tail. "
-        "The term travels in the body, never in the URL. At most 20 results, best first.",
+        "The term travels in the body, never in the URL. At most 20 results, best first. "
+        "A caller who sees mobiles only masked finds a mobile by the whole number only; each such search is "
+        "logged as a lookup and limited per user (429 `search_rate_limited`, with Retry-After).",
         request=s.SearchRequestSerializer,
-        responses={200: s.CustomerSearchResponseSerializer, 400: ERRORS[400]},
+        responses={
+            200: s.CustomerSearchResponseSerializer,
+            400: ERRORS[400],
+            429: OpenApiResponse(
+                description="too many searches by a whole mobile: `code`, translated `detail`, `retry_after` seconds"
+            ),
+        },
     )
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def search(self, request: Request) -> Response:
         data = s.SearchRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        found = search.search_customers(request.user, data.validated_data["q"])
+        try:
+            found = search.search_customers(request.user, data.validated_data["q"])
+        except search.SearchLimited as exc:
+            return Response(exc.as_dict(), status=exc.status, headers={"Retry-After": str(exc.retry_after)})
         results = s.CustomerSearchResultSerializer(found, many=True, context=self.get_serializer_context()).data
         return Response({"results": results})
 
