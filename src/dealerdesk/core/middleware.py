@@ -57,6 +57,12 @@ BACKGROUND_HEADER = "X-DealerDesk-Background"  # set by the page's own refreshes
 IDLE_WRITE_EVERY = 60  # seconds: the session row is rewritten at most once a minute for activity
 
 
+def activity_starts_at_login(sender, request, user, **kwargs) -> None:
+    """Logging in is activity: the idle clock starts then, so the first page after it writes nothing more."""
+    if request is not None and hasattr(request, "session"):
+        request.session[IDLE_KEY] = int(time.time())
+
+
 def is_background(request: HttpRequest) -> bool:
     """A refresh the page makes by itself, not something the person did."""
     return request.headers.get(BACKGROUND_HEADER) == "1"
