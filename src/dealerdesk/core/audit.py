@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 from . import context
 from .models import AccessLog, AuditEntry
+from .validators import clean_text
 
 
 def _store_id_of(target: models.Model) -> int | None:
@@ -44,12 +45,23 @@ def audit_record(
         action=action,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
-        target_repr=str(target)[:200],
-        diff=diff or {},
+        target_repr=clean_text(str(target), multiline=False)[:200],
+        diff=_cleaned(diff or {}),
         customer_id=customer_id if customer_id is not None else _customer_id_of(target),
         request_id=ctx.request_id,
         ip=ctx.ip,
     )
+
+
+def _cleaned(value: Any) -> Any:
+    """A diff with control characters dropped from its texts (line breaks kept): the trail is append-only."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list | tuple):
+        return [_cleaned(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _cleaned(item) for key, item in value.items()}
+    return value
 
 
 def diff_fields(before: dict[str, Any], after: dict[str, Any], *, masked: Iterable[str] = ()) -> dict[str, list]:
@@ -80,17 +92,18 @@ def access_record(
     row_count: int = 1,
     reason: str = "",
 ) -> AccessLog:
-    """Record that `actor` revealed or exported personal data."""
+    """Record that `actor` revealed or exported personal data. The log is append-only: what it keeps is cleaned of
+    control characters first."""
     ctx = context.current()
     return AccessLog.objects.create(
         store_id=store_id,
         actor=actor,
         kind=kind,
-        target_type=target_type,
-        target_id=target_id,
-        fields=fields or [],
+        target_type=clean_text(target_type, multiline=False),
+        target_id=clean_text(str(target_id), multiline=False),
+        fields=[clean_text(str(name), multiline=False) for name in fields or []],
         row_count=row_count,
-        reason=reason,
+        reason=clean_text(reason or "", multiline=False),
         request_id=ctx.request_id,
         ip=ctx.ip,
     )

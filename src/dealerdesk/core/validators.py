@@ -1,8 +1,10 @@
-"""Normalising validators for Chinese customer data: each returns the normalised value or raises ValidationError."""
+"""Normalising validators for Chinese customer data and for any input (text, ids, dates, amounts): each returns the
+normalised value or raises ValidationError."""
 
 import datetime
 import functools
 import re
+from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -209,3 +211,78 @@ def normalize_email(value: str) -> str:
     email = f"{local}{at}{domain.lower()}"
     EmailValidator(message=_("Enter a valid e-mail address."), code="email_invalid")(email)
     return email
+
+
+# ---------------------------------------------------------------- any input: text, ids, dates, amounts
+
+ID_MAX = 2**63 - 1  # the largest id a BigAutoField (or any other id column) holds; 0 and below are never ids
+YEAR_MIN, YEAR_MAX = 1900, 2100  # no date the dealership records lies outside; year 1 overflows in UTC
+CNY_MAX = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2), the widest money column
+
+# Control characters (C0 but tab and line feed, DEL, C1). A lone carriage return is a line break from old software.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_ENDS = re.compile(r"\r\n?")
+_TAB_OR_BREAK = re.compile(r"[\t\n]")
+
+
+def clean_text(value: str, *, multiline: bool = True) -> str:
+    """Text without control characters: line ends become \\n; one-line text turns tabs and line breaks into spaces.
+
+    Invisible characters such as \\x02 or NUL are never typed on purpose; stored, they break exports, SMS and
+    PostgreSQL (which refuses NUL), and they hide in the append-only logs.
+    """
+    text = _LINE_ENDS.sub("\n", value)
+    if not multiline:
+        text = _TAB_OR_BREAK.sub(" ", text)
+    return _CONTROL.sub("", text)
+
+
+def parse_id(value) -> int | None:
+    """An id given as an int or a string of ASCII digits, within 1..2^63-1; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not (value.isascii() and value.isdigit()) or len(value) > 19:
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not 1 <= value <= ID_MAX:
+        return None
+    return value
+
+
+def check_year(value: datetime.date) -> None:
+    """Refuse a date or time outside YEAR_MIN..YEAR_MAX (it could not be converted to UTC or counted from)."""
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise ValidationError(
+            _("Enter a date between %(min)d and %(max)d."),
+            code="date_out_of_range",
+            params={"min": YEAR_MIN, "max": YEAR_MAX},
+        )
+
+
+def parse_cny(value) -> Decimal:
+    """An amount in yuan (元) as a Decimal with 2 places: "189,800", "¥189800.00" and 189800 are all accepted.
+
+    Refuses text, NaN and infinities, more than 2 decimal places (fen) and anything beyond the widest money column,
+    before any arithmetic that could overflow on them. Whether a negative amount or zero makes sense is the caller's.
+    """
+    if isinstance(value, bool):
+        raise ValidationError(_("Enter an amount in yuan, e.g. 159800 or 159800.00."), code="invalid")
+    if isinstance(value, float):
+        value = repr(value)
+    text = to_halfwidth(str(value)).replace(",", "").replace("，", "").removeprefix("¥").removeprefix("￥")
+    text = text.removesuffix("元").strip()
+    try:
+        amount = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("Enter an amount in yuan, e.g. 159800 or 159800.00."), code="invalid") from None
+    if not amount.is_finite():
+        raise ValidationError(_("Enter an amount in yuan, e.g. 159800 or 159800.00."), code="invalid")
+    if abs(amount) > CNY_MAX:
+        raise ValidationError(
+            _("This amount is too large: at most %(max)s yuan."), code="max_value", params={"max": f"{CNY_MAX:,}"}
+        )
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError(_("An amount has at most 2 decimal places (fen)."), code="decimal_places")
+    return amount.quantize(Decimal("0.01"))

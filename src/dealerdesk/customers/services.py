@@ -143,11 +143,15 @@ def ensure_grade_policies(store_id: int) -> dict[str, IntentGradePolicy]:
     """The store's grades, creating the defaults the first time."""
     policies = {p.code: p for p in IntentGradePolicy.objects.filter(store_id=store_id)}
     if not policies:
+        # two first customers of a store at once both get here: the second waits for the first's rows and keeps them
         IntentGradePolicy.objects.bulk_create(
-            IntentGradePolicy(
-                store_id=store_id, code=c, label=label, purchase_window=window, follow_up_hours=h, position=i
-            )
-            for i, (c, label, window, h) in enumerate(DEFAULT_GRADES)
+            (
+                IntentGradePolicy(
+                    store_id=store_id, code=c, label=label, purchase_window=window, follow_up_hours=h, position=i
+                )
+                for i, (c, label, window, h) in enumerate(DEFAULT_GRADES)
+            ),
+            ignore_conflicts=True,
         )
         policies = {p.code: p for p in IntentGradePolicy.objects.filter(store_id=store_id)}
     return {code: p for code, p in policies.items() if p.is_active}

@@ -686,6 +686,14 @@ def registration_complete(*, actor, registration: Registration, now: datetime | 
     registration = _lock(registration)
     _require_paperwork(actor, registration)
     _move(registration, S.COMPLETED)
+    if not registration.plate:
+        # A case the customer handles themselves completes when their plate is recorded (registration_record_plate);
+        # a completed case always has its plate (registration_plate_when_issued).
+        raise TransitionRefused(
+            _("Record the plate first: a registration is completed with the plate the car was registered under."),
+            code="registration_plate_missing",
+            field="plate",
+        )
     before = registration.status
     registration.status, registration.completed_at = S.COMPLETED, now
     registration.save(update_fields=["status", "completed_at", "updated_at"])

@@ -1,12 +1,16 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from dealerdesk.core import fields as f
+from dealerdesk.core.api import Serializer
+
 from ..models import Store, User
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(Serializer):
     username = serializers.CharField(label=_("username"), max_length=150)
-    password = serializers.CharField(label=_("password"), max_length=128, trim_whitespace=False, write_only=True)
+    # As typed: a password's tabs and spaces are part of it (multiline keeps them).
+    password = f.CharField(label=_("password"), max_length=128, trim_whitespace=False, write_only=True, multiline=True)
 
 
 class TokenSerializer(serializers.Serializer):

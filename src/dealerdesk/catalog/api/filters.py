@@ -4,16 +4,11 @@ import django_filters
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+
+from dealerdesk.core.filters import IdFilter
 
 from ..choices import BodyType, DemoStatus, EnergyType, StockStatus
 from ..models import Series, StockVehicle, Trim
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """An exact match on a foreign key's id."""
 
 
 def _real(choices) -> list[tuple[str, str]]:

@@ -6,6 +6,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dealerdesk.core import fields as f
+from dealerdesk.core.api import Serializer
+
 from ..models import Brand, Colour, MarkedPrice, Option, Series, StockVehicle, Trim
 
 # ---------------------------------------------------------------- catalogue
@@ -122,15 +125,15 @@ class MarkedPriceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MarkedPriceRequestSerializer(serializers.Serializer):
-    store = serializers.IntegerField(
+class MarkedPriceRequestSerializer(Serializer):
+    store = f.IdField(
         label=_("store"), required=False, help_text=_("Store id; may be left out when you work in one store only.")
     )
-    price = serializers.CharField(label=_("marked price"), max_length=20, help_text=_('CNY, e.g. "189800.00".'))
+    price = f.MoneyField(label=_("marked price"), help_text=_('CNY, e.g. "189800.00".'))
     valid_from = serializers.DateTimeField(
         label=_("valid from"), required=False, allow_null=True, help_text=_("Default now; never in the past.")
     )
-    note = serializers.CharField(label=_("note"), required=False, allow_blank=True, max_length=200, default="")
+    note = f.TextField(label=_("note"), required=False, allow_blank=True, max_length=200, default="")
 
 
 # ---------------------------------------------------------------- stock
@@ -191,8 +194,8 @@ class StockVehicleSerializer(serializers.ModelSerializer):
         return [option.pk for option in vehicle.options.all()]
 
 
-class StockReceiveSerializer(serializers.Serializer):
-    store = serializers.IntegerField(
+class StockReceiveSerializer(Serializer):
+    store = f.IdField(
         label=_("store"), required=False, help_text=_("Store id; may be left out when you work in one store only.")
     )
     vin = serializers.CharField(label=_("VIN"), max_length=40)
@@ -219,13 +222,13 @@ class StockReceiveSerializer(serializers.Serializer):
     )
 
 
-class StockStatusRequestSerializer(serializers.Serializer):
+class StockStatusRequestSerializer(Serializer):
     status = serializers.CharField(
         label=_("status"), help_text=_("The next status: in_transit, in_stock, reserved, sold or delivered.")
     )
 
 
-class DemoFlagRequestSerializer(serializers.Serializer):
+class DemoFlagRequestSerializer(Serializer):
     plate = serializers.CharField(label=_("plate"), max_length=20)
     insurance_expires_on = serializers.DateField(label=_("insurance expires"))
     odometer_km = serializers.IntegerField(label=_("odometer (km)"), required=False, allow_null=True)
@@ -234,11 +237,11 @@ class DemoFlagRequestSerializer(serializers.Serializer):
     )
 
 
-class DemoStatusRequestSerializer(serializers.Serializer):
+class DemoStatusRequestSerializer(Serializer):
     demo_status = serializers.CharField(
         label=_("demo car status"), help_text=_("available, maintenance or retired (final).")
     )
 
 
-class OdometerRequestSerializer(serializers.Serializer):
+class OdometerRequestSerializer(Serializer):
     odometer_km = serializers.IntegerField(label=_("odometer (km)"), help_text=_("Never below the last reading."))

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from dealerdesk.accounts.models import Store
 from dealerdesk.accounts.selectors import store_visible_to
-from dealerdesk.core.api import ERRORS
+from dealerdesk.core.api import ERRORS, query_id
 from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
 
@@ -54,9 +54,9 @@ def _store_for_write(request: Request, store_id: int | None) -> Store:
 def _store_for_prices(request: Request) -> Store | None:
     """The store asked about with ?store=<id> (one the caller sees), else the caller's first store."""
     stores = store_visible_to(request.user).order_by("pk")
-    wanted = request.query_params.get("store", "")
-    if wanted.isdigit():
-        return stores.filter(pk=int(wanted)).first()
+    wanted = query_id(request, "store")
+    if wanted is not None:
+        return stores.filter(pk=wanted).first()
     return stores.first()
 
 

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "dealerdesk.core.middleware.MethodNotAllowedPageMiddleware",
     "dealerdesk.core.middleware.RetryableConflictMiddleware",
+    "dealerdesk.core.dbfaults.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "dealerdesk.config.urls"
@@ -189,7 +190,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Ids, numbers and text are refused or cleaned at the edge (core.filters, core.api): never a 500 deeper down.
+    "DEFAULT_FILTER_BACKENDS": ["dealerdesk.core.filters.FilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "dealerdesk.core.api.JSONParser",
+        "dealerdesk.core.api.FormParser",
+        "dealerdesk.core.api.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "dealerdesk.core.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "dealerdesk.core.api.exception_handler",
@@ -264,6 +271,7 @@ DEALERDESK_DEMO_PASSWORD = "Demo@2026"
 DEALERDESK_DEMO_DATA_ALLOWED = False
 
 _ = _  # marks the module for makemessages without an unused import warning
+
 
 # Field encryption (DESIGN §7): urlsafe-base64 32-byte keys. The first key encrypts; the others are older keys
 # still accepted for decryption while rows are rotated. The blind index key makes HMAC digests for exact lookup.

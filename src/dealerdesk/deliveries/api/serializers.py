@@ -3,6 +3,9 @@ messages keyed by these field names. Codes (status, document kinds …) travel a
 
 from rest_framework import serializers
 
+from dealerdesk.core import fields as f
+from dealerdesk.core.api import Serializer
+
 from .. import selectors
 from ..choices import DeliveryStatus, DocumentKind, ExplanationItem
 from ..models import Delivery, DeliveryDocument, DeliveryGift, GiftItem, HandoverPhoto, PdiCheck
@@ -124,35 +127,35 @@ class HandoverAnswerSerializer(DeliverySerializer):
         read_only_fields = fields
 
 
-class ScheduleSerializer(serializers.Serializer):
+class ScheduleSerializer(Serializer):
     """Book the handover of a signed, paid order (or one with an approved loan)."""
 
-    order = serializers.IntegerField()
+    order = f.IdField()
     scheduled_at = serializers.DateTimeField()
     bay = serializers.CharField(max_length=40, allow_blank=True)
     origin = serializers.CharField(
         required=False, allow_blank=True, help_text="Override the VIN's origin: `domestic` or `imported`."
     )
-    origin_note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    origin_note = f.TextField(required=False, allow_blank=True, max_length=200)
 
 
-class RescheduleSerializer(serializers.Serializer):
+class RescheduleSerializer(Serializer):
     scheduled_at = serializers.DateTimeField()
     bay = serializers.CharField(max_length=40, allow_blank=True)
 
 
-class OriginSerializer(serializers.Serializer):
+class OriginSerializer(Serializer):
     origin = serializers.CharField(help_text="`domestic` or `imported`")
-    note = serializers.CharField(allow_blank=True, max_length=200, help_text="Why the VIN's origin is overridden.")
+    note = f.TextField(allow_blank=True, max_length=200, help_text="Why the VIN's origin is overridden.")
 
 
-class PdiInputSerializer(serializers.Serializer):
+class PdiInputSerializer(Serializer):
     item = serializers.CharField(max_length=40, help_text="The item's code, e.g. `exterior`.")
     passed = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=300, help_text="Required on failure.")
+    note = f.TextField(required=False, allow_blank=True, max_length=300, help_text="Required on failure.")
 
 
-class DocumentInputSerializer(serializers.Serializer):
+class DocumentInputSerializer(Serializer):
     """`receive` a document (keys with `quantity`, the invoice with `invoice_date`), or record its `holder`."""
 
     kind = serializers.CharField(help_text=_codes(DocumentKind))
@@ -160,24 +163,24 @@ class DocumentInputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(required=False, allow_null=True)
     invoice_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
     invoice_date = serializers.DateField(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    note = f.TextField(required=False, allow_blank=True, max_length=200)
     holder = serializers.CharField(required=False, help_text="`store`, `lender` or `carmaker`")
     holder_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     promised_on = serializers.DateField(required=False, allow_null=True)
 
 
-class GiftChoiceSerializer(serializers.Serializer):
-    gift = serializers.IntegerField()
+class GiftChoiceSerializer(Serializer):
+    gift = f.IdField()
     quantity = serializers.IntegerField(help_text="0 takes the gift off the delivery.")
 
 
-class HandoverInputSerializer(serializers.Serializer):
+class HandoverInputSerializer(Serializer):
     explained = serializers.ListField(child=serializers.CharField(), help_text=_codes(ExplanationItem))
     odometer_km = serializers.IntegerField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    note = f.TextField(required=False, allow_blank=True, max_length=300)
 
 
-class ConfirmInputSerializer(serializers.Serializer):
+class ConfirmInputSerializer(Serializer):
     customer_name = serializers.CharField(max_length=60, allow_blank=True, help_text="Typed by the customer.")
     signature = serializers.CharField(
         required=False, allow_blank=True, help_text="Optional drawn signature: a PNG data URL or base64."
@@ -219,10 +222,15 @@ class HandoverPhotoSerializer(serializers.ModelSerializer):
         return f"/api/v1/deliveries/{obj.delivery_id}/photos/{obj.pk}/thumbnail/"
 
 
-class PhotoUploadSerializer(serializers.Serializer):
+class PhotoUploadSerializer(Serializer):
     """multipart/form-data: one or more `files` (JPEG, PNG or WebP, at most 10 MB each, 12 per delivery)."""
 
-    files = serializers.ListField(child=serializers.FileField(), help_text="Repeat the field for several photos.")
+    # Each file is judged by the service (kept or listed under `rejected` with its reason), none here.
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        help_text="Repeat the field for several photos.",
+    )
     caption = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
@@ -253,22 +261,22 @@ class GiftSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GiftCreateSerializer(serializers.Serializer):
-    store = serializers.IntegerField()
+class GiftCreateSerializer(Serializer):
+    store = f.IdField()
     name = serializers.CharField(max_length=100, allow_blank=True)
     unit_value = serializers.DecimalField(required=False, **MONEY)
     stock = serializers.IntegerField(required=False, default=0)
 
 
-class RestockSerializer(serializers.Serializer):
+class RestockSerializer(Serializer):
     change = serializers.IntegerField(help_text="How many to add; negative to write off (with a reason).")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    reason = f.TextField(required=False, allow_blank=True, max_length=200)
 
 
-class GiftRuleInputSerializer(serializers.Serializer):
+class GiftRuleInputSerializer(Serializer):
     quantity = serializers.IntegerField(required=False, default=1)
-    trim = serializers.IntegerField(required=False, allow_null=True)
-    promotion = serializers.IntegerField(required=False, allow_null=True)
+    trim = f.IdField(required=False, allow_null=True)
+    promotion = f.IdField(required=False, allow_null=True)
     min_order_total = serializers.DecimalField(required=False, allow_null=True, **MONEY)
 
 

@@ -9,16 +9,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealerdesk.accounts.permissions import user_can
 from dealerdesk.catalog.models import Trim
-from dealerdesk.core.api import ERRORS, FirstRendererNegotiation
+from dealerdesk.core.api import ERRORS, FirstRendererNegotiation, FormParser, MultiPartParser, no_input, query_id
 from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.errors import NotPermitted
 from dealerdesk.core.pagination import KeysetPagination
+from dealerdesk.core.validators import parse_id
 
 from .. import selectors, services
 from ..models import Delivery, DeliveryGift, GiftItem
@@ -52,8 +52,9 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             params = self.request.query_params
             if params.get("status"):
                 qs = qs.filter(status=params["status"])
-            if params.get("store", "").isdigit():
-                qs = qs.filter(store_id=int(params["store"]))
+            store_id = query_id(self.request, "store")
+            if store_id is not None:
+                qs = qs.filter(store_id=store_id)
         return qs
 
     def _answer(self, delivery: Delivery, code: int = status.HTTP_200_OK, serializer=s.DeliverySerializer, **extra):
@@ -170,6 +171,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def prepare(self, request: Request, pk: str) -> Response:
+        no_input(request)
         return self._answer(services.delivery_mark_prepared(actor=request.user, delivery=self.get_object()))
 
     @extend_schema(
@@ -256,7 +258,10 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     # ------------------------------------------------------------ handover photos
 
     def _photo(self, request: Request, pk: str, photo_id: str):
-        photo = selectors.photos_visible_to(request.user).filter(pk=photo_id, delivery_id=pk).first()
+        delivery_id, photo_id = parse_id(pk), parse_id(photo_id)
+        if delivery_id is None or photo_id is None:
+            raise Http404
+        photo = selectors.photos_visible_to(request.user).filter(pk=photo_id, delivery_id=delivery_id).first()
         if photo is None:
             raise Http404
         return photo
@@ -288,11 +293,13 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if request.method == "GET":
             rows = selectors.photos_visible_to(request.user).filter(delivery=delivery)
             return Response(s.HandoverPhotoSerializer(rows, many=True).data)
+        data = s.PhotoUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         created, refused = services.photos_upload(
             actor=request.user,
             delivery=delivery,
             files=request.FILES.getlist("files"),
-            caption=request.data.get("caption", ""),
+            caption=data.validated_data.get("caption", ""),
         )
         rejected = [{"name": r.name, "code": r.code, "detail": r.detail} for r in refused]
         if not created:
@@ -367,9 +374,9 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self) -> QuerySet[GiftItem]:
         qs = selectors.gift_visible_to(self.request.user)
-        store = self.request.query_params.get("store", "")
-        if self.action == "list" and store.isdigit():
-            qs = qs.filter(store_id=int(store))
+        store_id = query_id(self.request, "store") if self.action == "list" else None
+        if store_id is not None:
+            qs = qs.filter(store_id=store_id)
         return qs
 
     @extend_schema(

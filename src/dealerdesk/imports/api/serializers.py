@@ -2,6 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from dealerdesk.accounts.selectors import store_visible_to
+from dealerdesk.core import fields as f
+from dealerdesk.core.api import Serializer
 
 from ..models import ImportJob, ImportRowError
 
@@ -23,8 +25,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ImportUploadSerializer(serializers.Serializer):
-    store = serializers.PrimaryKeyRelatedField(label=_("store"), queryset=store_visible_to(None))
+class ImportUploadSerializer(Serializer):
+    store = f.PrimaryKeyRelatedField(label=_("store"), queryset=store_visible_to(None))
     # Plain text, not an enum: the kinds are registered by apps at start-up (unknown ones are refused with a 400).
     kind = serializers.CharField(label=_("what the file holds"), default="customers", help_text=_("e.g. customers"))
     file = serializers.FileField(label=_("file"), help_text=_("CSV (UTF-8 or GBK) or XLSX, at most 20 MB."))
@@ -35,7 +37,7 @@ class ImportUploadSerializer(serializers.Serializer):
         self.fields["store"].queryset = store_visible_to(getattr(request, "user", None))
 
 
-class ImportMappingSerializer(serializers.Serializer):
+class ImportMappingSerializer(Serializer):
     mapping = serializers.DictField(
         child=serializers.CharField(allow_null=True, allow_blank=True),
         help_text=_("File column → field name, or null to ignore the column."),

@@ -3,9 +3,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from dealerdesk.core.api import FormParser, JSONParser, MultiPartParser, no_input
 from dealerdesk.core.pagination import KeysetPagination
 
 from .. import selectors, services
@@ -59,6 +59,7 @@ class ImportJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="dry-run")
     def dry_run(self, request, pk=None):
         """Check every row in the background without writing; poll the job for progress and counts."""
+        no_input(request)
         job = services.import_start(actor=request.user, job=self.get_object(), dry_run=True)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -66,6 +67,7 @@ class ImportJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def commit(self, request, pk=None):
         """Import the file in the background, batch by batch; poll the job for progress and counts."""
+        no_input(request)
         job = services.import_start(actor=request.user, job=self.get_object(), dry_run=False)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dealerdesk.core import fields as f
+from dealerdesk.core.api import Serializer
+
 from .. import engine
 from ..choices import LineKind, OfferStatus, PromotionKind, ServiceKind
 from ..models import Offer, Promotion
@@ -58,21 +61,21 @@ class PromotionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PromotionWriteSerializer(serializers.Serializer):
+class PromotionWriteSerializer(Serializer):
     """Promotion fields as given; the service checks the window, the amounts and the stacking rules."""
 
-    store = serializers.IntegerField(
+    store = f.IdField(
         required=False, allow_null=True, help_text=_("The store; null for a group-wide promotion (group admins).")
     )
     name = serializers.CharField(max_length=100, allow_blank=True)
-    description = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    description = f.TextField(max_length=300, required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=PromotionKind.choices)
     amount = serializers.DecimalField(required=False, allow_null=True, **MONEY)
     percentage = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True)
-    gift_description = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    brand = serializers.IntegerField(required=False, allow_null=True)
-    series = serializers.IntegerField(required=False, allow_null=True)
-    trim = serializers.IntegerField(required=False, allow_null=True)
+    gift_description = f.TextField(max_length=200, required=False, allow_blank=True)
+    brand = f.IdField(required=False, allow_null=True)
+    series = f.IdField(required=False, allow_null=True)
+    trim = f.IdField(required=False, allow_null=True)
     min_stock_age_days = serializers.IntegerField(required=False, allow_null=True)
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
@@ -88,10 +91,16 @@ class PromotionWriteSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False, default=True)
 
 
+class PromotionChangeSerializer(PromotionWriteSerializer):
+    """The fields of a promotion that can change: all but its store (it stays where it was made)."""
+
+    store = serializers.IntegerField(read_only=True, help_text=_("Set when the promotion is made; not changed."))
+
+
 # ---------------------------------------------------------------- offers
 
 
-class ServiceInputSerializer(serializers.Serializer):
+class ServiceInputSerializer(Serializer):
     """An optional service the customer chose, with its price."""
 
     kind = serializers.ChoiceField(choices=ServiceKind.choices)
@@ -99,18 +108,18 @@ class ServiceInputSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
-class OfferInputSerializer(serializers.Serializer):
+class OfferInputSerializer(Serializer):
     """What to offer. Without `promotions` the engine picks the best legal combination; `[]` applies none."""
 
-    trim = serializers.IntegerField()
-    colour = serializers.IntegerField(required=False, allow_null=True)
-    options = serializers.ListField(child=serializers.IntegerField(), required=False)
+    trim = f.IdField()
+    colour = f.IdField(required=False, allow_null=True)
+    options = serializers.ListField(child=f.IdField(), required=False)
     services = ServiceInputSerializer(many=True, required=False)
     extra_discount = serializers.DecimalField(
         required=False, allow_null=True, help_text=_("The consultant's extra discount (CNY)."), **MONEY
     )
     promotions = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=f.IdField(),
         required=False,
         allow_null=True,
         help_text=_("Promotion ids to apply; leave out for the best combination."),
@@ -130,18 +139,18 @@ class OfferInputSerializer(serializers.Serializer):
     city = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=60, help_text=_("Default: the customer's city.")
     )
-    stock_vehicle = serializers.IntegerField(
+    stock_vehicle = f.IdField(
         required=False, allow_null=True, help_text=_("A stock vehicle of the trim (its stock age counts).")
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    note = f.TextField(required=False, allow_blank=True, max_length=300)
 
 
 class OfferCreateSerializer(OfferInputSerializer):
-    customer = serializers.IntegerField()
+    customer = f.IdField()
 
 
-class DecisionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+class DecisionSerializer(Serializer):
+    note = f.TextField(required=False, allow_blank=True, max_length=300)
 
 
 class LineSerializer(serializers.Serializer):

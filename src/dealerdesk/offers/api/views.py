@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from dealerdesk.accounts.models import DealerGroup
 from dealerdesk.accounts.selectors import store_visible_to
 from dealerdesk.catalog.models import Brand, Series, Trim
-from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent
+from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent, no_input, query_id
 from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.customers.selectors import customer_visible_to
@@ -55,9 +55,9 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self) -> QuerySet[Promotion]:
         qs = selectors.promotion_visible_to(self.request.user)
         if self.action == "list":
-            store = self.request.query_params.get("store", "")
-            if store.isdigit():
-                qs = qs.filter(store_id=int(store))
+            store_id = query_id(self.request, "store")
+            if store_id is not None:
+                qs = qs.filter(store_id=store_id)
             if self.request.query_params.get("active") in ("true", "1"):
                 qs = qs.filter(is_active=True)
         return qs
@@ -99,7 +99,7 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(
         summary="Change a promotion",
-        request=s.PromotionWriteSerializer,
+        request=s.PromotionChangeSerializer,
         responses={200: s.PromotionSerializer, **_errors(400, 403, 404)},
     )
     def update(self, request: Request, pk: str) -> Response:
@@ -107,7 +107,7 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(
         summary="Change some fields of a promotion",
-        request=s.PromotionWriteSerializer,
+        request=s.PromotionChangeSerializer,
         responses={200: s.PromotionSerializer, **_errors(400, 403, 404)},
     )
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -115,10 +115,9 @@ class PromotionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def _change(self, request: Request, *, partial: bool) -> Response:
         promotion = self.get_object()
-        data = s.PromotionWriteSerializer(data=request.data, partial=partial)
+        data = s.PromotionChangeSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         values = _catalogue_refs(data.validated_data)
-        values.pop("store", None)  # a promotion stays where it was made
         promotion = services.promotion_update(actor=request.user, promotion=promotion, **values)
         return Response(s.PromotionSerializer(selectors.promotion_visible_to(request.user).get(pk=promotion.pk)).data)
 
@@ -144,8 +143,9 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             params = self.request.query_params
             if params.get("status"):
                 qs = qs.filter(status=params["status"])
-            if params.get("customer", "").isdigit():
-                qs = qs.filter(customer_id=int(params["customer"]))
+            customer_id = query_id(self.request, "customer")
+            if customer_id is not None:
+                qs = qs.filter(customer_id=customer_id)
         return qs
 
     def _answer(self, offer: Offer, code: int = status.HTTP_200_OK) -> Response:
@@ -255,6 +255,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def accept(self, request: Request, pk: str) -> Response:
+        no_input(request)
         return self._answer(services.offer_accept(actor=request.user, offer=self.get_object()))
 
     @extend_schema(
@@ -272,9 +273,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         content_negotiation_class=FirstRendererNegotiation,
     )
     def pdf(self, request: Request, pk: str) -> HttpResponse:
-        self.get_object()
-        wanted = request.query_params.get("version", "")
-        detail = selectors.offer_detail(request.user, int(pk), version=int(wanted) if wanted.isdigit() else None)
+        offer = self.get_object()
+        detail = selectors.offer_detail(request.user, offer.pk, version=query_id(request, "version"))
         content = offer_pdf(detail["offer"], detail["shown"], detail["lines"], language=request.LANGUAGE_CODE)
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="offer-{detail["offer"].number}.pdf"'

@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dealerdesk.core import fields as f
+from dealerdesk.core.api import Serializer
 from dealerdesk.customers.privacy import masked_id_number
 
 from .. import selectors
@@ -109,8 +111,8 @@ class RegistrationSerializer(serializers.ModelSerializer):
         return [d.kind for d in selectors.missing_documents(obj)]
 
 
-class RegistrationOpenSerializer(serializers.Serializer):
-    order = serializers.IntegerField(help_text="The signed or delivered order.")
+class RegistrationOpenSerializer(Serializer):
+    order = f.IdField(help_text="The signed or delivered order.")
     by_customer = serializers.BooleanField(
         default=False, help_text="The customer registers the car themselves: only the plate they report is recorded."
     )
@@ -119,20 +121,20 @@ class RegistrationOpenSerializer(serializers.Serializer):
     local = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="Empty: judged from the customer's city."
     )
-    clerk = serializers.IntegerField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    clerk = f.IdField(required=False, allow_null=True, default=None)
+    note = f.TextField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class RegistrationCaseSerializer(serializers.Serializer):
+class RegistrationCaseSerializer(Serializer):
     owner_kind = OwnerKindField(required=False)
     company_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     local = serializers.BooleanField(required=False)
 
 
-class RegistrationDocumentReceiveSerializer(serializers.Serializer):
+class RegistrationDocumentReceiveSerializer(Serializer):
     kind = KindField()
     holder = HolderField()
-    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    note = f.TextField(max_length=200, required=False, allow_blank=True, default="")
     id_number = serializers.CharField(
         max_length=30,
         required=False,
@@ -142,20 +144,18 @@ class RegistrationDocumentReceiveSerializer(serializers.Serializer):
     )
 
 
-class RegistrationSubmitSerializer(serializers.Serializer):
+class RegistrationSubmitSerializer(Serializer):
     office = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class RegistrationPlateSerializer(serializers.Serializer):
+class RegistrationPlateSerializer(Serializer):
     plate = serializers.CharField(max_length=20, help_text="e.g. 粤B12345, or 粤BD12345 for a new-energy vehicle")
     licence_issued_on = serializers.DateField()
 
 
-class RegistrationAssignSerializer(serializers.Serializer):
-    clerk = serializers.IntegerField()
+class RegistrationAssignSerializer(Serializer):
+    clerk = f.IdField()
 
 
-class RegistrationCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=300, error_messages={"blank": _("Say why the registration is cancelled.")}
-    )
+class RegistrationCancelSerializer(Serializer):
+    reason = f.TextField(max_length=300, error_messages={"blank": _("Say why the registration is cancelled.")})

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from dealerdesk.accounts.models import User
 from dealerdesk.accounts.selectors import store_visible_to
-from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent
+from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent, no_input, query_id
 from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.sales.selectors import order_visible_to
@@ -65,17 +65,17 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             return selectors.registration_list_for(user).prefetch_related("documents__received_by")
         params = self.request.query_params
         wanted = params.get("status", "")
-        clerk = params.get("clerk", "")
+        order_id = query_id(self.request, "order")
         qs = selectors.registration_tracker(
             user,
             list(store_visible_to(user)),
             status=wanted if wanted in RegistrationStatus.values else "",
-            clerk_id=int(clerk) if clerk.isdigit() else None,
+            clerk_id=query_id(self.request, "clerk"),
             overdue=params.get("overdue") in ("true", "1"),
             open_only=params.get("open", "true") not in ("false", "0"),
         )
-        if params.get("order", "").isdigit():
-            qs = qs.filter(order_id=int(params["order"]))
+        if order_id is not None:
+            qs = qs.filter(order_id=order_id)
         return qs.prefetch_related("documents__received_by")
 
     def _answer(self, registration: Registration, code: int = status.HTTP_200_OK) -> Response:
@@ -222,6 +222,7 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def complete(self, request: Request, pk: str) -> Response:
+        no_input(request)
         return self._answer(services.registration_complete(actor=request.user, registration=self.get_object()))
 
     @extend_schema(

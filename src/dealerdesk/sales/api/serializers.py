@@ -7,6 +7,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dealerdesk.core import fields as f
+from dealerdesk.core.api import Serializer
+
 from ..choices import (
     ContractStatus,
     DepositDecision,
@@ -97,7 +100,7 @@ class OrderSerializer(serializers.ModelSerializer):
         return order_delivery_blocker(order)
 
 
-class OrderTermsSerializer(serializers.Serializer):
+class OrderTermsSerializer(Serializer):
     """Terms of a draft order; only the fields given change."""
 
     planned_delivery_on = serializers.DateField(required=False, allow_null=True)
@@ -109,22 +112,22 @@ class OrderTermsSerializer(serializers.Serializer):
 class OrderCreateSerializer(OrderTermsSerializer):
     """The accepted offer, and a stock vehicle (default: the longest-standing match) or a factory order."""
 
-    offer = serializers.IntegerField()
-    stock_vehicle = serializers.IntegerField(required=False, allow_null=True)
+    offer = f.IdField()
+    stock_vehicle = f.IdField(required=False, allow_null=True)
     factory_order_ref = serializers.CharField(required=False, allow_blank=True, max_length=40)
 
 
-class AllocateSerializer(serializers.Serializer):
-    stock_vehicle = serializers.IntegerField(required=False, allow_null=True)
+class AllocateSerializer(Serializer):
+    stock_vehicle = f.IdField(required=False, allow_null=True)
     factory_order_ref = serializers.CharField(required=False, allow_blank=True, max_length=40)
 
 
-class LoanSerializer(serializers.Serializer):
+class LoanSerializer(Serializer):
     loan_status = serializers.ChoiceField(choices=[c for c in LoanStatus.choices if c[0] != LoanStatus.NONE])
 
 
-class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, max_length=300)
+class CancelSerializer(Serializer):
+    reason = f.TextField(allow_blank=True, max_length=300)
     deposit_decision = serializers.ChoiceField(choices=DepositDecision.choices, required=False, allow_blank=True)
 
 
@@ -194,11 +197,11 @@ class ContractSerializer(ContractListSerializer):
         return masked_body(contract)
 
 
-class ContractCreateSerializer(serializers.Serializer):
-    order = serializers.IntegerField()
+class ContractCreateSerializer(Serializer):
+    order = f.IdField()
 
 
-class SignSerializer(serializers.Serializer):
+class SignSerializer(Serializer):
     party = serializers.ChoiceField(choices=SignatureParty.choices)
     typed_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
     signature_png = serializers.CharField(
@@ -207,11 +210,11 @@ class SignSerializer(serializers.Serializer):
 
 
 class AmendSerializer(OrderTermsSerializer):
-    reason = serializers.CharField(allow_blank=True, max_length=300)
+    reason = f.TextField(allow_blank=True, max_length=300)
 
 
-class DiscardSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+class DiscardSerializer(Serializer):
+    reason = f.TextField(required=False, allow_blank=True, max_length=300)
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -227,11 +230,11 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentCreateSerializer(serializers.Serializer):
-    order = serializers.IntegerField()
+class PaymentCreateSerializer(Serializer):
+    order = f.IdField()
     kind = serializers.ChoiceField(choices=PaymentKind.choices)
     method = serializers.ChoiceField(choices=PaymentChannel.choices)
     receipt_number = serializers.CharField(allow_blank=True, max_length=40)
     amount = serializers.DecimalField(**MONEY)
     received_at = serializers.DateTimeField(required=False)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    note = f.TextField(required=False, allow_blank=True, max_length=200)

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealerdesk.catalog.models import StockVehicle
-from dealerdesk.core.api import ERRORS
+from dealerdesk.core.api import ERRORS, no_input, query_id
 from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.offers.selectors import offer_visible_to
@@ -53,10 +53,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             params = self.request.query_params
             if params.get("status"):
                 qs = qs.filter(status=params["status"])
-            if params.get("customer", "").isdigit():
-                qs = qs.filter(customer_id=int(params["customer"]))
-            if params.get("consultant", "").isdigit():
-                qs = qs.filter(consultant_id=int(params["consultant"]))
+            customer_id, consultant_id = query_id(self.request, "customer"), query_id(self.request, "consultant")
+            if customer_id is not None:
+                qs = qs.filter(customer_id=customer_id)
+            if consultant_id is not None:
+                qs = qs.filter(consultant_id=consultant_id)
         return qs
 
     def _answer(self, order: Order, code: int = status.HTTP_200_OK) -> Response:
@@ -172,8 +173,9 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             params = self.request.query_params
             if params.get("status"):
                 qs = qs.filter(status=params["status"])
-            if params.get("order", "").isdigit():
-                qs = qs.filter(order_id=int(params["order"]))
+            order_id = query_id(self.request, "order")
+            if order_id is not None:
+                qs = qs.filter(order_id=order_id)
             qs = qs.defer("body")  # the list leaves the text out
         return qs
 
@@ -208,6 +210,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def fill(self, request: Request, pk: str) -> Response:
+        no_input(request)
         return self._step(request, services.contract_fill)
 
     @extend_schema(
@@ -217,6 +220,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def submit(self, request: Request, pk: str) -> Response:
+        no_input(request)
         return self._step(request, services.contract_submit)
 
     @extend_schema(
@@ -226,6 +230,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def reopen(self, request: Request, pk: str) -> Response:
+        no_input(request)
         return self._step(request, services.contract_reopen)
 
     @extend_schema(
@@ -304,8 +309,9 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self) -> QuerySet[Payment]:
         qs = selectors.payment_visible_to(self.request.user)
-        if self.action == "list" and self.request.query_params.get("order", "").isdigit():
-            qs = qs.filter(order_id=int(self.request.query_params["order"]))
+        order_id = query_id(self.request, "order") if self.action == "list" else None
+        if order_id is not None:
+            qs = qs.filter(order_id=order_id)
         return qs
 
     @extend_schema(

@@ -4,6 +4,8 @@ back keyed by field)."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from dealerdesk.core import fields as f
+from dealerdesk.core.api import QuerySerializer, Serializer
 from dealerdesk.customers.choices import ConsentPurpose
 
 from ..choices import (
@@ -77,23 +79,21 @@ class VisitSerializer(serializers.ModelSerializer):
         return None if visit.duration_seconds is None else visit.duration_seconds // 60
 
 
-class VisitArriveSerializer(serializers.Serializer):
-    store = serializers.IntegerField(
-        required=False, help_text=_("Store id; may be left out when you work in one store only.")
-    )
+class VisitArriveSerializer(Serializer):
+    store = f.IdField(required=False, help_text=_("Store id; may be left out when you work in one store only."))
     party_size = serializers.IntegerField(label=_("party size"), required=False, default=1)
     kind = serializers.ChoiceField(label=_("visit type"), choices=VisitKind.choices, required=False, default="first")
     source = serializers.ChoiceField(
         label=_("heard of us through"), choices=Source.choices, required=False, allow_blank=True, default=""
     )
-    customer = serializers.IntegerField(
+    customer = f.IdField(
         required=False, allow_null=True, help_text=_("Customer id when the visitor is known; else anonymous.")
     )
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    notes = f.TextField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class VisitAssignSerializer(serializers.Serializer):
-    consultant = serializers.IntegerField(
+class VisitAssignSerializer(Serializer):
+    consultant = f.IdField(
         required=False,
         allow_null=True,
         default=None,
@@ -101,10 +101,10 @@ class VisitAssignSerializer(serializers.Serializer):
     )
 
 
-class VisitLinkCustomerSerializer(serializers.Serializer):
+class VisitLinkCustomerSerializer(Serializer):
     """Either an existing customer's id, or name + mobile (+ consents) to quick-register (dedup by mobile)."""
 
-    customer = serializers.IntegerField(required=False, allow_null=True, default=None)
+    customer = f.IdField(required=False, allow_null=True, default=None)
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
     mobile = serializers.CharField(required=False, allow_blank=True, default="", max_length=30)
     consents = serializers.ListField(
@@ -135,22 +135,22 @@ class BoardSerializer(serializers.Serializer):
     left = BoardRowSerializer(many=True)
 
 
-class BoardQuerySerializer(serializers.Serializer):
-    store = serializers.IntegerField(required=False, help_text=_("Store id; optional when you see one store."))
+class BoardQuerySerializer(QuerySerializer):
+    store = f.IdField(required=False, help_text=_("Store id; optional when you see one store."))
 
 
-class VisitListQuerySerializer(serializers.Serializer):
-    store = serializers.IntegerField(required=False)
+class VisitListQuerySerializer(QuerySerializer):
+    store = f.IdField(required=False)
     date = serializers.DateField(required=False, help_text=_("Local day of arrival; default today."))
     status = serializers.CharField(required=False)
-    consultant = serializers.IntegerField(required=False)
-    customer = serializers.IntegerField(required=False)
+    consultant = f.IdField(required=False)
+    customer = f.IdField(required=False)
 
 
 # ---------------------------------------------------------------- needs
 
 
-class _NeedsFieldsSerializer(serializers.Serializer):
+class _NeedsFieldsSerializer(Serializer):
     budget_min = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
     budget_max = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
     body_type = serializers.ChoiceField(choices=BodyType.choices, required=False, allow_blank=True, default="")
@@ -201,19 +201,19 @@ class NeedsAssessmentSerializer(serializers.ModelSerializer):
 
 
 class NeedsAssessmentCreateSerializer(_NeedsFieldsSerializer):
-    customer = serializers.IntegerField()
-    visit = serializers.IntegerField(required=False, allow_null=True, default=None)
+    customer = f.IdField()
+    visit = f.IdField(required=False, allow_null=True, default=None)
     trade_in_vehicle = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     must_have = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
     competitors = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
     decision_maker = serializers.ChoiceField(
         choices=DecisionMaker.choices, required=False, allow_blank=True, default=""
     )
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = f.TextField(required=False, allow_blank=True, default="")
 
 
-class NeedsAssessmentQuerySerializer(serializers.Serializer):
-    customer = serializers.IntegerField(required=False)
+class NeedsAssessmentQuerySerializer(QuerySerializer):
+    customer = f.IdField(required=False)
 
 
 # ---------------------------------------------------------------- recommendations
@@ -222,7 +222,7 @@ class NeedsAssessmentQuerySerializer(serializers.Serializer):
 class RecommendationRequestSerializer(_NeedsFieldsSerializer):
     """The needs form's names; `store` may be left out when you sell in one store only."""
 
-    store = serializers.IntegerField(required=False)
+    store = f.IdField(required=False)
     must_have = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
     limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=50)
 

@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dealerdesk.accounts.models import Membership, Store
-from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent
+from dealerdesk.core.api import IDEMPOTENCY_HEADER, idempotent, no_input
 from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.pagination import KeysetPagination
+from dealerdesk.core.validators import parse_id
 from dealerdesk.customers.selectors import customer_visible_to
 
 from .. import selectors, services
@@ -92,11 +93,11 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return qs.filter(window)
 
     def _visit(self) -> Visit:
-        pk = self.kwargs.get("pk", "")
-        if not str(pk).isdigit():
+        pk = parse_id(self.kwargs.get("pk", ""))
+        if pk is None:
             raise NotFound()
         try:
-            return selectors.visit_get(self.request.user, int(pk))
+            return selectors.visit_get(self.request.user, pk)
         except Visit.DoesNotExist:
             raise NotFound() from None
 
@@ -169,6 +170,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"])
     def leave(self, request: Request, pk: str) -> Response:
+        no_input(request)
         return self._answer(services.visit_leave(actor=request.user, visit=self._visit()))
 
     @extend_schema(

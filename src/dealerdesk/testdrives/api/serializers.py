@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 from dealerdesk.catalog.choices import DemoStatus
 from dealerdesk.catalog.models import StockVehicle
+from dealerdesk.core import fields as f
+from dealerdesk.core.api import Serializer
 
 from ..choices import BriefingItem, Channel, FirstDriver, LicenceClass, TestDriveStatus
 from ..models import TestDrive
@@ -95,50 +97,50 @@ class TestDriveSerializer(serializers.ModelSerializer):
         }
 
 
-class TestDriveBookSerializer(serializers.Serializer):
-    customer = serializers.IntegerField()
-    demo_car = serializers.IntegerField(required=False, allow_null=True)
-    trim = serializers.IntegerField(required=False, allow_null=True)
-    series = serializers.IntegerField(required=False, allow_null=True)
-    consultant = serializers.IntegerField(required=False, allow_null=True)
-    route = serializers.IntegerField(required=False, allow_null=True)
+class TestDriveBookSerializer(Serializer):
+    customer = f.IdField()
+    demo_car = f.IdField(required=False, allow_null=True)
+    trim = f.IdField(required=False, allow_null=True)
+    series = f.IdField(required=False, allow_null=True)
+    consultant = f.IdField(required=False, allow_null=True)
+    route = f.IdField(required=False, allow_null=True)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(required=False, allow_null=True)
     channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in Channel if c != Channel.ONLINE])
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    notes = f.TextField(required=False, allow_blank=True, max_length=300)
 
 
-class TestDriveConfirmSerializer(serializers.Serializer):
-    consultant = serializers.IntegerField(required=False, allow_null=True)
+class TestDriveConfirmSerializer(Serializer):
+    consultant = f.IdField(required=False, allow_null=True)
 
 
-class TestDriveRescheduleSerializer(serializers.Serializer):
+class TestDriveRescheduleSerializer(Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(required=False, allow_null=True)
-    demo_car = serializers.IntegerField(required=False, allow_null=True)
-    consultant = serializers.IntegerField(required=False, allow_null=True)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    demo_car = f.IdField(required=False, allow_null=True)
+    consultant = f.IdField(required=False, allow_null=True)
+    reason = f.TextField(required=False, allow_blank=True, max_length=200)
 
 
-class TestDriveReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200)
+class TestDriveReasonSerializer(Serializer):
+    reason = f.TextField(max_length=200)
 
 
-class TestDriveChecklistSerializer(serializers.Serializer):
+class TestDriveChecklistSerializer(Serializer):
     clean = serializers.BooleanField()
     energy_percent = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
     no_warning_lights = serializers.BooleanField()
     equipment_present = serializers.BooleanField()
-    route = serializers.IntegerField(required=False, allow_null=True)
+    route = f.IdField(required=False, allow_null=True)
 
 
-class TestDriveLicenceSerializer(serializers.Serializer):
+class TestDriveLicenceSerializer(Serializer):
     number = serializers.CharField(max_length=30)
     licence_class = serializers.ChoiceField(choices=LicenceClass.choices)
     expires_on = serializers.DateField()
 
 
-class LicenceRevealRequestSerializer(serializers.Serializer):
+class LicenceRevealRequestSerializer(Serializer):
     reason = serializers.CharField(
         label=_("reason"),
         required=False,
@@ -154,44 +156,44 @@ class LicenceRevealSerializer(serializers.Serializer):
     number = serializers.CharField(help_text=_("The full licence number."))
 
 
-class TestDriveAcceptSerializer(serializers.Serializer):
+class TestDriveAcceptSerializer(Serializer):
     typed_name = serializers.CharField(max_length=60)
     signature = serializers.CharField(required=False, allow_blank=True, help_text=_("A PNG data URL, optional."))
 
 
-class TestDriveStartSerializer(serializers.Serializer):
+class TestDriveStartSerializer(Serializer):
     odometer_out = serializers.IntegerField(min_value=0)
     first_driver = serializers.ChoiceField(choices=FirstDriver.choices)
     briefing = serializers.ListField(child=serializers.ChoiceField(choices=BriefingItem.choices))
     precautions_acknowledged = serializers.BooleanField()
 
 
-class TestDriveCompleteSerializer(serializers.Serializer):
+class TestDriveCompleteSerializer(Serializer):
     odometer_in = serializers.IntegerField(min_value=0)
-    incident = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    incident = f.TextField(required=False, allow_blank=True, max_length=300)
 
 
-class TestDriveCheckSerializer(serializers.Serializer):
+class TestDriveCheckSerializer(Serializer):
     damage = serializers.BooleanField()
-    damage_notes = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    damage_notes = f.TextField(required=False, allow_blank=True, max_length=300)
     energy_percent = serializers.IntegerField(min_value=0, max_value=100)
     clean = serializers.BooleanField()
     equipment_returned = serializers.BooleanField()
 
 
-class TestDriveFeedbackSerializer(serializers.Serializer):
+class TestDriveFeedbackSerializer(Serializer):
     drive_rating = serializers.IntegerField(min_value=1, max_value=5)
     consultant_rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    comment = f.TextField(required=False, allow_blank=True, max_length=500)
 
 
 class TestDrivePublicFeedbackSerializer(TestDriveFeedbackSerializer):
     token = serializers.CharField()
 
 
-class TestDriveDebriefSerializer(serializers.Serializer):
-    impression = serializers.CharField(max_length=500)
-    next_step = serializers.CharField(max_length=200)
+class TestDriveDebriefSerializer(Serializer):
+    impression = f.TextField(max_length=500)
+    next_step = f.TextField(max_length=200)
     grade = serializers.CharField(required=False, allow_blank=True, max_length=2)
 
 
@@ -206,18 +208,18 @@ class DemoCarAvailabilitySerializer(serializers.Serializer):
     slots = TestDriveSlotSerializer(many=True)
 
 
-class DemoCarStatusSerializer(serializers.Serializer):
+class DemoCarStatusSerializer(Serializer):
     demo_status = serializers.ChoiceField(choices=DemoStatus.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    reason = f.TextField(required=False, allow_blank=True, max_length=200)
 
 
-class DemoCarInsuranceSerializer(serializers.Serializer):
+class DemoCarInsuranceSerializer(Serializer):
     insurance_expires_on = serializers.DateField()
 
 
-class DemoCarOdometerSerializer(serializers.Serializer):
+class DemoCarOdometerSerializer(Serializer):
     odometer_km = serializers.IntegerField(min_value=0)
-    reason = serializers.CharField(
+    reason = f.TextField(
         required=False,
         allow_blank=True,
         max_length=200,
@@ -234,9 +236,9 @@ class DemoCarUtilisationSerializer(serializers.Serializer):
     percent = serializers.FloatField()
 
 
-class TestDrivePublicBookSerializer(serializers.Serializer):
+class TestDrivePublicBookSerializer(Serializer):
     store = serializers.SlugField(help_text=_("The store's code, e.g. sz-futian."))
-    series = serializers.IntegerField()
+    series = f.IdField()
     start = serializers.DateTimeField()
     name = serializers.CharField(max_length=60)
     mobile = serializers.CharField(max_length=30)

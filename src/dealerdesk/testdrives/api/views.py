@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from dealerdesk.accounts.models import Store, User
 from dealerdesk.catalog.models import Series, StockVehicle, Trim
 from dealerdesk.core.api import ERRORS as CORE_ERRORS
+from dealerdesk.core.api import no_input, query_date, query_id
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.customers.selectors import customer_visible_to
@@ -62,10 +63,10 @@ def _user(pk, store: Store) -> User | None:
 
 
 def _store_param(request: Request) -> Store:
-    raw = request.query_params.get("store", "")
+    wanted = query_id(request, "store")
     stores = selectors.fleet_stores(request.user)
-    if raw.isdigit():
-        store = next((st for st in stores if st.pk == int(raw)), None)
+    if wanted is not None:
+        store = next((st for st in stores if st.pk == wanted), None)
     else:
         store = stores[0] if len(stores) == 1 else None
     if store is None:
@@ -74,13 +75,7 @@ def _store_param(request: Request) -> Store:
 
 
 def _day_param(request: Request, store: Store) -> date:
-    raw = request.query_params.get("day", "")
-    if not raw:
-        return selectors.local_today(store)
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError({"day": [_("Give the day as YYYY-MM-DD.")]}) from None
+    return query_date(request, "day") or selectors.local_today(store)
 
 
 STORE_PARAM = OpenApiParameter("store", OpenApiTypes.INT, description="The store (optional when you work in one).")
@@ -112,17 +107,15 @@ class TestDriveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         qs = selectors.testdrive_visible_to(self.request.user).select_related("licence")
         if self.action == "list":
             params = self.request.query_params
-            if params.get("store", "").isdigit():
-                qs = qs.filter(store_id=int(params["store"]))
+            store_id, customer_id = query_id(self.request, "store"), query_id(self.request, "customer")
+            day = query_date(self.request, "day")
+            if store_id is not None:
+                qs = qs.filter(store_id=store_id)
             if params.get("status"):
                 qs = qs.filter(status=params["status"])
-            if params.get("customer", "").isdigit():
-                qs = qs.filter(customer_id=int(params["customer"]))
-            if params.get("day"):
-                try:
-                    day = date.fromisoformat(params["day"])
-                except ValueError:
-                    raise ValidationError({"day": [_("Give the day as YYYY-MM-DD.")]}) from None
+            if customer_id is not None:
+                qs = qs.filter(customer_id=customer_id)
+            if day is not None:
                 qs = qs.filter(start_at__date=day)
         return qs
 
@@ -185,15 +178,18 @@ class TestDriveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         store = _store_param(request)
         day = _day_param(request, store)
         cars = selectors.bookable_cars(store)
-        if request.query_params.get("series", "").isdigit():
-            cars = cars.filter(trim__series_id=int(request.query_params["series"]))
-        if request.query_params.get("demo_car", "").isdigit():
-            cars = cars.filter(pk=int(request.query_params["demo_car"]))
+        series_id, demo_car_id = query_id(request, "series"), query_id(request, "demo_car")
+        if series_id is not None:
+            cars = cars.filter(trim__series_id=series_id)
+        if demo_car_id is not None:
+            cars = cars.filter(pk=demo_car_id)
         rows = selectors.availability(store, day, list(cars))
         return Response(s.DemoCarAvailabilitySerializer(rows, many=True).data)
 
     def _step(self, request: Request, serializer_class, call) -> Response:
         td = self.get_object()
+        if serializer_class is None:
+            no_input(request)
         data = self._input(serializer_class, request) if serializer_class else {}
         return self._answer(call(td, data))
 
@@ -462,8 +458,9 @@ class DemoCarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self) -> QuerySet[StockVehicle]:
         qs = selectors.demo_car_visible_to(self.request.user)
-        if self.action == "list" and self.request.query_params.get("store", "").isdigit():
-            qs = qs.filter(store_id=int(self.request.query_params["store"]))
+        store_id = query_id(self.request, "store") if self.action == "list" else None
+        if store_id is not None:
+            qs = qs.filter(store_id=store_id)
         return qs
 
     def _answer(self, car: StockVehicle) -> Response:
@@ -524,11 +521,7 @@ class DemoCarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def utilisation(self, request: Request) -> Response:
         store = _store_param(request)
-        raw = request.query_params.get("week", "")
-        try:
-            day = date.fromisoformat(raw) if raw else selectors.local_today(store)
-        except ValueError:
-            raise ValidationError({"week": [_("Give the day as YYYY-MM-DD.")]}) from None
+        day = query_date(request, "week") or selectors.local_today(store)
         report = selectors.utilisation(store, fleet.week_start(day))
         rows = [
             {
@@ -600,13 +593,13 @@ class PublicSlotsView(APIView):
         store = Store.objects.filter(code=params.get("store", ""), is_active=True).first()
         if store is None or not selectors.settings_for(store).public_booking_enabled:
             raise ValidationError({"store": [_("There is no such store.")]})
-        if not params.get("series", "").isdigit():
+        series_id = query_id(request, "series")
+        if series_id is None:
             raise ValidationError({"series": [_("Choose the model you want to drive.")]})
-        try:
-            day = date.fromisoformat(params.get("day", ""))
-        except ValueError:
-            raise ValidationError({"day": [_("Give the day as YYYY-MM-DD.")]}) from None
-        cars = list(selectors.bookable_cars(store, series_id=int(params["series"]), day=day))
+        day = query_date(request, "day")
+        if day is None:
+            raise ValidationError({"day": [_("Give the day as YYYY-MM-DD.")]})
+        cars = list(selectors.bookable_cars(store, series_id=series_id, day=day))
         free: dict = {}
         for row in selectors.availability(store, day, cars):
             for slot in row["slots"]:
