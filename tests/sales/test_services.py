@@ -114,6 +114,7 @@ def test_no_stock_records_the_factory_order(store_a, consultant):
     assert order.stock_vehicle_id is None and order.factory_order_ref == "FO-2026-001"
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_order_terms_bad_input_is_refused_field_by_field(store_a, consultant):
     setup = accepted_offer(store_a, consultant)
     with pytest.raises(ValidationError) as exc:
@@ -133,7 +134,9 @@ def test_receptionist_cannot_take_orders(store_a, consultant, make_staff):
 def test_allocate_another_vehicle_releases_the_first(store_a, consultant):
     order = make_order(store_a, consultant)
     first = order.stock_vehicle
-    second = StockVehicleFactory(store=store_a, trim=order.trim, exterior=order.exterior)
+    second = StockVehicleFactory(
+        store=store_a, trim=order.trim, exterior=order.exterior, options=list(first.options.all())
+    )
     order = services.order_allocate(actor=consultant, order=order, stock_vehicle=second)
     first.refresh_from_db()
     second.refresh_from_db()
@@ -533,6 +536,7 @@ def test_archive_search_by_vin_number_and_customer(signed, clerk, consultant, st
     assert signed.retain_until.year == signed.signed_at.year + 10
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_showroom_outcome_counts_a_visit_with_an_order(store_a, consultant):
     from dealerdesk.showroom.models import Visit
     from dealerdesk.showroom.outcomes import ORDER, outcomes_for

@@ -10,6 +10,7 @@ from .models import (
     GiftItem,
     GiftRule,
     PdiCheck,
+    PromisedGift,
     WarrantyClock,
 )
 
@@ -47,13 +48,24 @@ class _DocumentInline(admin.TabularInline):
         return False
 
 
+class _PromisedGiftInline(admin.TabularInline):
+    model = PromisedGift
+    extra = 0
+    can_delete = False
+    readonly_fields = ["item", "source", "status", "gift", "substitute", "reason", "recorded_by", "recorded_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(_ReadOnly):
     list_display = ["number", "store", "status", "scheduled_at", "bay", "consultant"]
     list_filter = ["status", "store"]
     search_fields = ["number"]
     exclude = ["customer_signature_png", "confirmation_pdf"]
-    inlines = [_PdiInline, _DocumentInline]
+    inlines = [_PdiInline, _DocumentInline, _PromisedGiftInline]
 
 
 @admin.register(GiftItem)

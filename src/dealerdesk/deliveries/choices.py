@@ -29,6 +29,12 @@ class PdiResult(models.TextChoices):
     FAILED = "failed", _("Check failed")
 
 
+class PromisedGiftStatus(models.TextChoices):
+    PENDING = "pending", _("Not handed over yet")
+    HANDED_OVER = "handed_over", _("Gift handed over")
+    SUBSTITUTED = "substituted", _("Substituted")
+
+
 class OriginSource(models.TextChoices):
     VIN = "vin", _("From the VIN's manufacturer code (WMI)")
     OVERRIDE = "override", _("Set by hand")

@@ -22,7 +22,7 @@ from dealerdesk.sales.models import Order
 
 from . import services
 from .choices import DocumentKind, ExplanationItem
-from .models import Delivery, DeliveryDocument, GiftItem, PdiCheck
+from .models import Delivery, DeliveryDocument, GiftItem, PdiCheck, PromisedGift
 
 DEMO_STORES = ("sz-futian", "gz-tianhe")
 PREFIX = "DEMO-D-"
@@ -34,6 +34,7 @@ PLANS = (
     ("lender", 3, 10),
 )
 GIFTS = (("全车脚垫", "300.00", 30), ("行车记录仪", "599.00", 6), ("车载冰箱", "899.00", 0))
+PROMISED_GIFTS = "购车礼: 行车记录仪 + 全车脚垫"  # the gift line of the demo orders' contracts
 
 
 def load(stdout=None) -> int:
@@ -110,6 +111,13 @@ def _delivery(store, plan, days, hour, index, vehicle, customer, consultant, man
     if plan == "lender":
         StockVehicle.objects.filter(pk=vehicle.pk).update(certificate_holder=CertificateHolder.LENDER)
     total = (vehicle.trim.msrp - Decimal("5000.00")).quantize(Decimal("0.01"))
+    # the price as the offer would have made it, with the gifts the contract promised
+    price_lines = [
+        {"kind": "marked_price", "code": "", "label": str(vehicle.trim), "amount": str(vehicle.trim.msrp)},
+        {"kind": "discount", "code": "cash_discount", "label": "现金优惠", "amount": "-5000.00"},
+        {"kind": "gift", "code": "gift", "label": PROMISED_GIFTS, "amount": "0.00", "value": "899.00"},
+        {"kind": "total", "code": "", "label": "", "amount": str(total)},
+    ]
     order = Order.objects.create(
         store=store,
         number=f"{PREFIX}{store.code.upper()}-{index + 1:03d}",
@@ -121,6 +129,7 @@ def _delivery(store, plan, days, hour, index, vehicle, customer, consultant, man
         interior=vehicle.interior,
         marked_price_amount=vehicle.trim.msrp,
         total=total,
+        price_lines=price_lines,
         deposit_amount=Decimal("5000.00"),
         amount_paid=total,
         stock_vehicle=vehicle,
@@ -174,6 +183,10 @@ def _delivery(store, plan, days, hour, index, vehicle, customer, consultant, man
     delivery, _warnings = services.delivery_record_handover(
         actor=seller, delivery=delivery, explained=list(ExplanationItem.values), odometer_km=12
     )
+    for promised in PromisedGift.objects.filter(delivery=delivery).order_by("position"):
+        services.promised_gift_hand_over(
+            actor=seller, delivery=delivery, promised=promised, gift=gifts.get(promised.item)
+        )
     delivery = services.delivery_confirm(actor=seller, delivery=delivery, customer_name=customer.name)
     # the handover happened yesterday: move the appointment into the past where it belongs
     past = when - datetime.timedelta(days=days + 1)

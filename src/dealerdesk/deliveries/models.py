@@ -16,6 +16,7 @@ from .choices import (
     FollowUpRole,
     OriginSource,
     PdiResult,
+    PromisedGiftStatus,
     WarrantyKind,
 )
 
@@ -274,6 +275,50 @@ class DeliveryGift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gift_id} × {self.quantity}"
+
+
+class PromisedGift(models.Model):
+    """One gift item the signed contract promised (from the order's gift lines), on the handover checklist: handed
+    over (optionally as a gift item from the store's stock) or substituted, with what was given instead and why —
+    the customer accepts a substitution by signing the delivery confirmation, which prints it."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="promised_gifts")
+    position = models.PositiveSmallIntegerField(default=0)
+    item = models.CharField(_("promised gift"), max_length=100)
+    source = models.CharField(_("promised as"), max_length=200, blank=True)  # the gift line of the contract
+    status = models.CharField(
+        _("status"), max_length=12, choices=PromisedGiftStatus.choices, default=PromisedGiftStatus.PENDING
+    )
+    gift = models.ForeignKey(
+        GiftItem,
+        verbose_name=_("gift item from stock"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    substitute = models.CharField(_("given instead"), max_length=100, blank=True)
+    reason = models.CharField(_("reason for the substitution"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("promised gift")
+        verbose_name_plural = _("promised gifts")
+        ordering = ["delivery_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "position"], name="promisedgift_unique_position"),
+            models.CheckConstraint(
+                condition=~Q(status="substituted") | (~Q(substitute="") & ~Q(reason="")),
+                name="promisedgift_substitution_explained",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(recorded_at__isnull=False), name="promisedgift_recorded_when"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.item
 
 
 class WarrantyClock(models.Model):

@@ -2,6 +2,7 @@
 odometer, with both signatures. The Chinese font is embedded (core.pdf)."""
 
 import io
+from collections.abc import Sequence
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -13,18 +14,36 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 
 from dealerdesk.core.pdf import cjk_font
 
-from .choices import DocumentKind, ExplanationItem
-from .models import Delivery, DeliveryDocument, DeliveryGift
+from .choices import DocumentKind, ExplanationItem, PromisedGiftStatus
+from .models import Delivery, DeliveryDocument, DeliveryGift, PromisedGift
 
 
 def _escape(text) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def promised_outcome(row: PromisedGift) -> str:
+    """What became of a promised gift, as the confirmation states it (in the active language)."""
+    if row.status == PromisedGiftStatus.HANDED_OVER:
+        return _("Handed over as promised")
+    if row.status == PromisedGiftStatus.SUBSTITUTED:
+        return _("Substituted by %(substitute)s (%(reason)s)") % {"substitute": row.substitute, "reason": row.reason}
+    return _("Not handed over")
+
+
 def confirmation_pdf(
-    delivery: Delivery, documents: list[DeliveryDocument], gifts: list[DeliveryGift], *, language: str = "zh-hans"
+    delivery: Delivery,
+    documents: list[DeliveryDocument],
+    gifts: list[DeliveryGift],
+    *,
+    promised: Sequence[PromisedGift] = (),
+    language: str = "zh-hans",
 ) -> bytes:
-    """The signed confirmation as PDF bytes. `delivery` needs store, customer, order and vehicle (trim, colours)."""
+    """The signed confirmation as PDF bytes. `delivery` needs store, customer, order and vehicle (trim, colours).
+
+    It states the car as the contract does (VIN, trim, colours, options), the buyer's ID number as on the contract,
+    each gift the contract promised with what became of it — a substitution is accepted by the customer's signature
+    beside it — then the documents, keys and other gifts."""
     font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14)
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=11, textColor=colors.grey)
@@ -40,7 +59,12 @@ def confirmation_pdf(
 
     def table(rows, widths, header=False):
         t = Table([[Paragraph(_escape(c), body) for c in r] for r in rows], colWidths=widths, repeatRows=int(header))
-        style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+        # the font on every cell too: a table cell otherwise falls back to Helvetica, which is not embedded
+        style = [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ("FONTNAME", (0, 0), (-1, -1), font),
+        ]
         if header:
             style += [
                 ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
@@ -62,6 +86,8 @@ def confirmation_pdf(
             author=str(store),
         )
         colour = " / ".join(c.name for c in (vehicle.exterior, vehicle.interior) if c is not None) or "—"
+        options = "、".join(o.get("label", "") for o in delivery.order.options or [] if isinstance(o, dict)) or "—"
+        contract = delivery.order.contract if delivery.order.contract_id else None
         story = [
             Paragraph(_escape(_("%(store)s · Delivery confirmation (交车确认单)") % {"store": store}), title),
             Paragraph(_escape(" · ".join(p for p in (store.address, store.phone) if p)), small),
@@ -69,12 +95,15 @@ def confirmation_pdf(
             table(
                 [
                     (_("Order number"), delivery.number),
+                    *([(_("Contract"), contract.number)] if contract is not None else []),
                     (_("Customer"), delivery.customer.name),
+                    *([(_("Resident ID number"), delivery.customer.id_number)] if delivery.customer.id_number else []),
                     (_("Sales consultant"), str(delivery.consultant)),
                     (_("Handed over"), when(delivery.handed_over_at)),
                     (_("VIN"), vehicle.vin),
                     (_("Vehicle"), str(vehicle.trim)),
                     (_("Colour"), colour),
+                    (_("Options"), options),
                     (_("Origin"), delivery.get_origin_display()),
                     (_("Odometer at handover"), _("%(km)s km") % {"km": delivery.odometer_km}),
                     (
@@ -87,6 +116,12 @@ def confirmation_pdf(
         ]
         if delivery.handover_note:
             story.append(Paragraph(_escape(delivery.handover_note), small))
+        substituted = [p for p in promised if p.status == PromisedGiftStatus.SUBSTITUTED]
+        if promised:
+            story.append(Paragraph(_escape(_("Gifts promised in the contract")), heading))
+            rows = [(_("Promised gift"), _("What was handed over"))]
+            rows += [(p.item, promised_outcome(p)) for p in promised]
+            story.append(table(rows, [70 * mm, 104 * mm], header=True))
         story.append(Paragraph(_escape(_("Documents and items handed over")), heading))
         rows = [(_("Item"), _("Quantity"), _("Received"))]
         for d in documents:
@@ -119,6 +154,15 @@ def confirmation_pdf(
             Paragraph(_escape(_("Customer: %(name)s") % {"name": delivery.customer_signed_name}), body),
             Paragraph(_escape(when(delivery.customer_signed_at)), small),
         ]
+        if substituted:  # the customer's signature accepts each substitution, named beside it
+            accepted = "；".join(f"{p.item} → {p.substitute}" for p in substituted)
+            customer_cell.insert(
+                0,
+                Paragraph(
+                    _escape(_("I accept the substitution of the promised gifts: %(items)s.") % {"items": accepted}),
+                    body,
+                ),
+            )
         if delivery.customer_signature_png:
             customer_cell.insert(
                 1, Image(io.BytesIO(bytes(delivery.customer_signature_png)), width=50 * mm, height=18 * mm)
@@ -132,6 +176,7 @@ def confirmation_pdf(
             TableStyle(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("FONTNAME", (0, 0), (-1, -1), font),
                     ("BOX", (0, 0), (-1, -1), 0.5, colors.grey),
                     ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.grey),
                 ]

@@ -14,8 +14,25 @@ from dealerdesk.sales.choices import OrderStatus
 from dealerdesk.sales.models import Order
 from dealerdesk.sales.selectors import order_delivery_blocker_short
 
-from .choices import DEFAULT_PDI_ITEMS, DELIVERY_MOVES, OPEN_STATUSES, DeliveryStatus, ExplanationItem, PdiResult
-from .models import Delivery, DeliveryDocument, DeliveryGift, DeliverySettings, GiftItem, HandoverPhoto, PdiCheck
+from .choices import (
+    DEFAULT_PDI_ITEMS,
+    DELIVERY_MOVES,
+    OPEN_STATUSES,
+    DeliveryStatus,
+    ExplanationItem,
+    PdiResult,
+    PromisedGiftStatus,
+)
+from .models import (
+    Delivery,
+    DeliveryDocument,
+    DeliveryGift,
+    DeliverySettings,
+    GiftItem,
+    HandoverPhoto,
+    PdiCheck,
+    PromisedGift,
+)
 
 DEFAULT_PDI_LABELS = dict(DEFAULT_PDI_ITEMS)
 
@@ -113,13 +130,29 @@ def preparation_missing(delivery: Delivery, pdi=None, documents=None) -> list[st
     return missing
 
 
-def handover_missing(delivery: Delivery, *, odometer: bool = True) -> list[str]:
+def handover_missing(delivery: Delivery, *, odometer: bool = True, gifts: bool = True, promised=None) -> list[str]:
     """What the consultant must still do before the confirmation can be signed: each explanation item not yet
-    ticked, and the odometer reading when none is recorded (the same rules `delivery_confirm` enforces)."""
+    ticked, the odometer reading when none is recorded, and each promised gift neither handed over nor substituted
+    (the same rules `delivery_confirm` enforces). `promised` may be given already loaded."""
     missing = [str(label) for value, label in ExplanationItem.choices if value not in (delivery.explained or [])]
     if odometer and delivery.odometer_km is None:
         missing.append(_("Odometer reading"))
+    if gifts:
+        if promised is None:
+            promised = PromisedGift.objects.filter(delivery_id=delivery.pk).order_by("position", "id")
+        missing += [
+            _("Promised gift: %(item)s") % {"item": p.item} for p in promised if p.status == PromisedGiftStatus.PENDING
+        ]
     return missing
+
+
+def promised_gifts_of(delivery: Delivery) -> list[PromisedGift]:
+    """The gifts the contract promised, in the contract's order, with the stock item and who recorded them."""
+    return list(
+        PromisedGift.objects.filter(delivery_id=delivery.pk)
+        .select_related("gift", "recorded_by")
+        .order_by("position", "id")
+    )
 
 
 def gift_demand(deliveries_gifts: list[DeliveryGift], delivery: Delivery) -> dict[int, int]:
@@ -181,6 +214,8 @@ def delivery_detail(user, pk: int) -> dict:
         "followups": list(delivery.followups.select_related("follow_up__assignee").order_by("day")),
         "warranty": list(delivery.warranty_clocks.order_by("kind")),
         "photos": list(HandoverPhoto.objects.filter(delivery=delivery).select_related("taken_by")),
+        "promised": promised_gifts_of(delivery),
+        "may_record_promised": sells and delivery.status == DeliveryStatus.PREPARED,
         "registration": registration_of_order(delivery.order_id),
         "missing": preparation_missing(delivery, pdi, documents) if delivery.status == DeliveryStatus.SCHEDULED else [],
         "bays": config.bays,

@@ -35,6 +35,7 @@ from dealerdesk.offers.engine import yuan
 from dealerdesk.offers.selectors import offer_policy_for
 from dealerdesk.sales import selectors as sales_selectors
 from dealerdesk.sales import services as sales_services
+from dealerdesk.sales.contract_text import promised_gifts as contract_promised_gifts
 from dealerdesk.sales.models import Order
 
 from . import selectors
@@ -49,6 +50,7 @@ from .choices import (
     FollowUpRole,
     OriginSource,
     PdiResult,
+    PromisedGiftStatus,
     documents_for,
     origin_from_vin,
 )
@@ -62,6 +64,7 @@ from .models import (
     GiftRule,
     HandoverPhoto,
     PdiCheck,
+    PromisedGift,
     WarrantyClock,
 )
 
@@ -374,6 +377,12 @@ def delivery_schedule(
         if rule.gift_id not in {g.gift_id for g in gifts}:
             gifts.append(DeliveryGift(delivery=delivery, gift_id=rule.gift_id, quantity=rule.quantity, rule=rule))
     DeliveryGift.objects.bulk_create(gifts)
+    # every gift the contract promised is on the handover checklist, item by item
+    promised = [
+        PromisedGift(delivery=delivery, position=position, item=item[:100], source=source[:200])
+        for position, (item, source) in enumerate(contract_promised_gifts(order.price_lines))
+    ]
+    PromisedGift.objects.bulk_create(promised)
     audit_record(
         actor=actor,
         action="delivery.scheduled",
@@ -384,6 +393,7 @@ def delivery_schedule(
             "origin": [None, chosen],
             "origin_source": [None, source],
             "gifts": [None, [g.gift_id for g in gifts]],
+            "promised_gifts": [None, [p.item for p in promised]],
         },
     )
     subject, body = _confirmation_text(delivery)
@@ -920,6 +930,161 @@ def gift_shortages_report(*, now: datetime.datetime | None = None, days_ahead: i
     return reported
 
 
+# ---------------------------------------------------------------- promised gifts (5.2.3)
+
+
+def _promised_stock_needs(delivery: Delivery, promised: list[PromisedGift]) -> dict[int, int]:
+    """Units of stock gift items the promised gifts take at the handover beyond the delivery's gift list: a promised
+    gift handed over as an item the list already holds is that item, not another one."""
+    linked: dict[int, int] = {}
+    for row in promised:
+        if row.status != PromisedGiftStatus.PENDING and row.gift_id:
+            linked[row.gift_id] = linked.get(row.gift_id, 0) + 1
+    if not linked:
+        return {}
+    listed = dict(
+        DeliveryGift.objects.filter(delivery_id=delivery.pk, gift_id__in=list(linked)).values_list(
+            "gift_id", "quantity"
+        )
+    )
+    return {gift_id: n - listed.get(gift_id, 0) for gift_id, n in linked.items() if n > listed.get(gift_id, 0)}
+
+
+def _out_of_stock(gift: GiftItem, quantity: int) -> Conflict:
+    return Conflict(
+        _("%(gift)s is out of stock (%(quantity)s needed); restock it or take it off this delivery.")
+        % {"gift": gift.name, "quantity": quantity},
+        code="gift_out_of_stock",
+        field="gift",
+    )
+
+
+def _open_promised_gift(actor: User, delivery: Delivery, promised: PromisedGift) -> tuple[Delivery, PromisedGift]:
+    """The delivery and the promised gift, locked, once the actor may record it now (at the handover)."""
+    delivery = _lock(delivery)
+    _require_any(actor, ("sales.sell",), delivery)
+    _require_open(delivery)
+    if delivery.status != DeliveryStatus.PREPARED:
+        raise TransitionRefused(
+            _("Promised gifts are handed over at the handover: prepare the car first."), code="not_prepared"
+        )
+    row = PromisedGift.objects.select_for_update().filter(delivery=delivery, pk=promised.pk).first()
+    if row is None:
+        raise ValidationError({"promised_gift": [_("This delivery has no such promised gift.")]})
+    return delivery, row
+
+
+def _stock_gift(delivery: Delivery, gift: GiftItem | None, row: PromisedGift) -> GiftItem | None:
+    """The store's gift item the promise is kept with, checked against the stock left for it."""
+    if gift is None:
+        return None
+    gift = GiftItem.objects.filter(pk=gift.pk, store_id=delivery.store_id, is_active=True).first()
+    if gift is None:
+        raise ValidationError({"gift": [_("Choose one of this store's gifts.")]})
+    others = list(PromisedGift.objects.filter(delivery=delivery).exclude(pk=row.pk))
+    row.gift, row.status = gift, PromisedGiftStatus.HANDED_OVER  # kept with this item: count what it will take
+    needed = _promised_stock_needs(delivery, [*others, row]).get(gift.pk, 0)
+    listed = DeliveryGift.objects.filter(delivery=delivery, gift=gift).values_list("quantity", flat=True).first() or 0
+    if needed and gift.stock < needed + listed:
+        raise _out_of_stock(gift, needed + listed)
+    return gift
+
+
+def _record_promised(actor: User, delivery: Delivery, row: PromisedGift, action: str, before: dict) -> PromisedGift:
+    row.recorded_by = actor
+    row.recorded_at = timezone.now()
+    row.save(update_fields=["status", "gift", "substitute", "reason", "recorded_by", "recorded_at"])
+    after = {
+        "status": row.status,
+        "gift": row.gift.name if row.gift_id else None,
+        "substitute": row.substitute,
+        "reason": row.reason,
+    }
+    audit_record(
+        actor=actor, action=action, target=delivery, diff={"item": [None, row.item], **diff_fields(before, after)}
+    )
+    return row
+
+
+def _promised_before(row: PromisedGift) -> dict:
+    return {
+        "status": row.status,
+        "gift": row.gift.name if row.gift_id else None,
+        "substitute": row.substitute,
+        "reason": row.reason,
+    }
+
+
+def _promised_outcome(row: PromisedGift) -> str:
+    return row.item if row.status == PromisedGiftStatus.HANDED_OVER else f"{row.item} → {row.substitute}"
+
+
+@transaction.atomic
+def promised_gift_hand_over(
+    *, actor: User, delivery: Delivery, promised: PromisedGift, gift: GiftItem | None = None
+) -> PromisedGift:
+    """A gift the contract promised is handed over, optionally as one of the store's gift items (taken from stock
+    with the handover, unless the delivery's gift list already holds it)."""
+    delivery, row = _open_promised_gift(actor, delivery, promised)
+    before = _promised_before(row)
+    row.gift = _stock_gift(delivery, gift, row)
+    row.status, row.substitute, row.reason = PromisedGiftStatus.HANDED_OVER, "", ""
+    return _record_promised(actor, delivery, row, "delivery.promised_gift_handed_over", before)
+
+
+@transaction.atomic
+def promised_gift_substitute(
+    *,
+    actor: User,
+    delivery: Delivery,
+    promised: PromisedGift,
+    substitute: str = "",
+    reason: str = "",
+    gift: GiftItem | None = None,
+) -> PromisedGift:
+    """A promised gift is replaced by something else (given as text, or one of the store's gift items), with the
+    reason. The confirmation prints the substitution beside the customer's signature, which accepts it."""
+    delivery, row = _open_promised_gift(actor, delivery, promised)
+    substitute, reason = (substitute or "").strip(), (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not substitute and gift is None:
+        errors["substitute"] = [_("Say what the customer is given instead.")]
+    elif len(substitute) > 100:
+        errors["substitute"] = [_("Describe the substitute in at most 100 characters.")]
+    if not reason:
+        errors["reason"] = [_("Say why the promised gift is substituted.")]
+    elif len(reason) > 200:
+        errors["reason"] = [_("Give the reason in at most 200 characters.")]
+    if errors:
+        raise ValidationError(errors)
+    before = _promised_before(row)
+    row.gift = _stock_gift(delivery, gift, row)
+    row.status = PromisedGiftStatus.SUBSTITUTED
+    row.substitute = substitute or row.gift.name
+    row.reason = reason
+    return _record_promised(actor, delivery, row, "delivery.promised_gift_substituted", before)
+
+
+@transaction.atomic
+def promised_gift_reset(*, actor: User, delivery: Delivery, promised: PromisedGift) -> PromisedGift:
+    """Undo what was recorded for a promised gift before the confirmation is signed: it is open again."""
+    delivery, row = _open_promised_gift(actor, delivery, promised)
+    if row.status == PromisedGiftStatus.PENDING:
+        return row
+    before = _promised_before(row)
+    row.status, row.gift, row.substitute, row.reason = PromisedGiftStatus.PENDING, None, "", ""
+    row.recorded_by = None
+    row.recorded_at = None
+    row.save(update_fields=["status", "gift", "substitute", "reason", "recorded_by", "recorded_at"])
+    audit_record(
+        actor=actor,
+        action="delivery.promised_gift_reset",
+        target=delivery,
+        diff={"item": [None, row.item], **diff_fields(before, _promised_before(row))},
+    )
+    return row
+
+
 # ---------------------------------------------------------------- handover (5.2.3)
 
 
@@ -1071,6 +1236,18 @@ def delivery_confirm(*, actor: User, delivery: Delivery, customer_name: str, sig
             _("Explain to the customer before signing: %(items)s.") % {"items": "、".join(missing_explained)},
             code="explanation_incomplete",
         )
+    promised = list(PromisedGift.objects.filter(delivery=delivery).select_related("gift").order_by("position", "id"))
+    still_open = [p.item for p in promised if p.status == PromisedGiftStatus.PENDING]
+    if still_open:
+        raise TransitionRefused(
+            _(
+                "Every gift promised on the contract is handed over, or substituted with the reason, before the "
+                "customer signs. Still open: %(items)s."
+            )
+            % {"items": "、".join(still_open)},
+            code="promised_gifts_open",
+            extra={"items": still_open},
+        )
     blocker = sales_selectors.order_delivery_blocker(delivery.order)
     if blocker:
         raise TransitionRefused(blocker, code="order_not_ready")
@@ -1102,6 +1279,11 @@ def delivery_confirm(*, actor: User, delivery: Delivery, customer_name: str, sig
                 code="gift_out_of_stock",
                 field="gifts",
             )
+    # promised gifts kept with stock items the gift list does not hold: taken from stock the same way
+    by_id = {p.gift_id: p.gift for p in promised if p.gift_id}
+    for gift_id, units in sorted(_promised_stock_needs(delivery, promised).items()):
+        if not GiftItem.objects.filter(pk=gift_id, stock__gte=units).update(stock=F("stock") - units):
+            raise _out_of_stock(by_id[gift_id], units)
     DeliveryGift.objects.filter(delivery=delivery).update(handed_over_at=now)
     delivery.customer_signed_name = customer_name
     delivery.customer_signed_at = now
@@ -1111,7 +1293,7 @@ def delivery_confirm(*, actor: User, delivery: Delivery, customer_name: str, sig
     delivery.status = DeliveryStatus.HANDED_OVER
     delivery.handed_over_at = now
     documents = list(DeliveryDocument.objects.filter(delivery=delivery).order_by("position"))
-    content = confirmation_pdf(delivery, documents, gifts)
+    content = confirmation_pdf(delivery, documents, gifts, promised=promised)
     delivery.confirmation_pdf = content
     delivery.confirmation_sha256 = hashlib.sha256(content).hexdigest()
     delivery.save()
@@ -1161,6 +1343,7 @@ def delivery_confirm(*, actor: User, delivery: Delivery, customer_name: str, sig
             "status": [DeliveryStatus.PREPARED, DeliveryStatus.HANDED_OVER],
             "sha256": [None, delivery.confirmation_sha256],
             "gifts": [None, [f"{g.gift.name}×{g.quantity}" for g in gifts]],
+            "promised_gifts": [None, [_promised_outcome(p) for p in promised]],
             "odometer_km": [None, delivery.odometer_km],
             "warranty_from": [None, start.isoformat()],
         },

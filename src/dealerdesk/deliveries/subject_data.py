@@ -4,7 +4,7 @@ from django.db.models import F
 
 from dealerdesk.customers.privacy import register_subject_section
 
-from .models import Delivery, DeliveryFollowUp, DeliveryGift, HandoverPhoto, WarrantyClock
+from .models import Delivery, DeliveryFollowUp, DeliveryGift, HandoverPhoto, PromisedGift, WarrantyClock
 
 
 def deliveries(customer) -> list[dict]:
@@ -51,6 +51,15 @@ def delivery_gifts(customer) -> list[dict]:
     )
 
 
+def delivery_promised_gifts(customer) -> list[dict]:
+    """The gifts their contracts promised, and for each whether it was handed over or what was given instead, why."""
+    return list(
+        PromisedGift.objects.filter(delivery__customer=customer)
+        .order_by("delivery_id", "position", "id")
+        .values("item", "status", "substitute", "reason", "recorded_at", delivery_number=F("delivery__number"))
+    )
+
+
 def warranty_clocks(customer) -> list[dict]:
     """The warranties running on their cars: from when to when, and up to how many kilometres."""
     return list(
@@ -89,6 +98,7 @@ def delivery_photos(customer) -> list[dict]:
 def register() -> None:
     register_subject_section("deliveries", deliveries)
     register_subject_section("delivery_gifts", delivery_gifts)
+    register_subject_section("delivery_promised_gifts", delivery_promised_gifts)
     register_subject_section("warranty_clocks", warranty_clocks)
     register_subject_section("delivery_follow_ups", delivery_follow_ups)
     register_subject_section("delivery_photos", delivery_photos)

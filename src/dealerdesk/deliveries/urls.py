@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/prepare/", views.delivery_prepare, name="delivery_prepare"),
     path("<int:pk>/gifts/", views.delivery_gift, name="delivery_gift"),
     path("<int:pk>/handover/", views.delivery_handover, name="delivery_handover"),
+    path("<int:pk>/promised-gifts/<int:promised_id>/", views.delivery_promised_gift, name="delivery_promised_gift"),
     path("<int:pk>/confirm/", views.delivery_confirm, name="delivery_confirm"),
     path("<int:pk>/confirmation.pdf", views.delivery_pdf, name="delivery_pdf"),
     path("<int:pk>/photos/", views.delivery_photos, name="delivery_photos"),

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dealerdesk.accounts.permissions import user_can
@@ -28,7 +29,7 @@ from dealerdesk.core.webforms import int_or as _int
 
 from . import selectors, services
 from .choices import DeliveryStatus, DocumentKind, ExplanationItem, FollowUpRole
-from .models import Delivery, GiftItem, GiftRule, HandoverPhoto
+from .models import Delivery, GiftItem, GiftRule, HandoverPhoto, PromisedGift
 
 GIFT_PAGE = 50
 
@@ -123,10 +124,10 @@ def _detail_or_404(user, pk: int) -> dict:
         raise Http404 from None
 
 
-def _render_detail(request: HttpRequest, pk: int, *, errors=None, form=None, status=200, warnings=()) -> HttpResponse:
+def _detail_context(request: HttpRequest, pk: int, *, errors=None, form=None, warnings=()) -> dict:
     context = _detail_or_404(request.user, pk)
     delivery = context["delivery"]
-    handover_missing = selectors.handover_missing(delivery)
+    handover_missing = selectors.handover_missing(delivery, promised=context["promised"])
     context.update(
         {
             "errors": errors or {},
@@ -153,6 +154,11 @@ def _render_detail(request: HttpRequest, pk: int, *, errors=None, form=None, sta
     )
     for photo in context["photos"]:
         photo.deletable = services.may_delete_photo(request.user, photo, delivery)
+    return context
+
+
+def _render_detail(request: HttpRequest, pk: int, *, errors=None, form=None, status=200, warnings=()) -> HttpResponse:
+    context = _detail_context(request, pk, errors=errors, form=form, warnings=warnings)
     return render(request, "deliveries/detail.html", context, status=status)
 
 
@@ -283,10 +289,78 @@ def delivery_gift(request: HttpRequest, pk: int) -> HttpResponse:
 def _handover_saved(result) -> str:
     """Say what is left: "recorded" only when nothing stands between the handover and the signatures."""
     delivery = result[0] if isinstance(result, tuple) else result
-    left = len(selectors.handover_missing(delivery, odometer=False))
+    left = len(selectors.handover_missing(delivery, odometer=False, gifts=False))
     if left:
         return _("Handover saved: %(n)s explanation item(s) still to go through before signing.") % {"n": left}
+    gifts = len(selectors.handover_missing(delivery, odometer=False))
+    if gifts:
+        return _("Handover saved: %(n)s promised gift(s) still to hand over or substitute before signing.") % {
+            "n": gifts
+        }
     return _("Handover recorded: the customer can sign the confirmation.")
+
+
+PROMISED_GIFT_ACTIONS = {
+    "handed_over": gettext_lazy("Promised gift handed over."),
+    "substituted": gettext_lazy("Substitution recorded: the confirmation names it for the customer's signature."),
+    "reset": gettext_lazy("The promised gift is open again."),
+}
+
+
+@login_required
+@require_POST
+def delivery_promised_gift(request: HttpRequest, pk: int, promised_id: int) -> HttpResponse:
+    """At the handover, record a gift the contract promised: handed over (optionally as a gift item from stock),
+    substituted with what and why, or open again. With htmx the checklist is swapped in place (the page reloads
+    when the signing card appears or goes)."""
+    p = request.POST
+    action = p.get("action", "")
+    if action not in PROMISED_GIFT_ACTIONS:
+        raise Http404
+    form = {"promised_id": promised_id, "substitute": p.get("substitute", ""), "reason": p.get("reason", "")}
+
+    def do(delivery):
+        promised = PromisedGift.objects.filter(pk=promised_id, delivery_id=delivery.pk).first()
+        if promised is None:
+            raise Http404
+        gift = None
+        if p.get("gift"):
+            gift = GiftItem.objects.filter(pk=_int(p.get("gift"), 0), store_id=delivery.store_id).first()
+            if gift is None:
+                raise ValidationError({"gift": [_("Choose one of this store's gifts.")]})
+        if action == "handed_over":
+            return services.promised_gift_hand_over(actor=request.user, delivery=delivery, promised=promised, gift=gift)
+        if action == "substituted":
+            return services.promised_gift_substitute(
+                actor=request.user,
+                delivery=delivery,
+                promised=promised,
+                substitute=form["substitute"],
+                reason=form["reason"],
+                gift=gift,
+            )
+        return services.promised_gift_reset(actor=request.user, delivery=delivery, promised=promised)
+
+    if not request.htmx:
+        return _act(request, pk, do, PROMISED_GIFT_ACTIONS[action], form)
+    before = _detail_context(request, pk)
+    errors: dict = {}
+    saved = ""
+    try:
+        do(before["delivery"])
+    except ValidationError as exc:
+        errors = _errors_of(exc)
+    except DomainError as exc:
+        errors = {"all": [exc.message]}
+    else:
+        saved = PROMISED_GIFT_ACTIONS[action]
+        form = {}
+    context = _detail_context(request, pk, errors=errors, form=form)
+    # htmx swaps 2xx answers only: the checklist comes back with the errors under the row
+    response = render(request, "deliveries/_promised_gifts.html", {**context, "saved_message": saved})
+    if context["may_confirm_here"] != before["may_confirm_here"]:
+        response["HX-Refresh"] = "true"  # the signing card appears (or goes): the whole page follows
+    return response
 
 
 @login_required

@@ -4,6 +4,7 @@ A template is the store's text; `{{name}}` marks where a value of the order goes
 document: values are rendered in Chinese whatever the user's language.
 """
 
+import hashlib
 import re
 from decimal import Decimal
 
@@ -26,6 +27,8 @@ PLACEHOLDERS: dict[str, str] = {
     "store_phone": _("the store's phone"),
     "customer_name": _("the customer (buyer)"),
     "customer_mobile": _("the customer's mobile"),
+    "customer_id_number": _("the customer's resident ID number (in full: the signed contract is the legal document)"),
+    "customer_address": _("the customer's address (the latest one on the customer page)"),
     "consultant": _("the sales consultant"),
     "vehicle": _("brand, series, model year and trim"),
     "vin": _("VIN, or the factory order reference"),
@@ -33,6 +36,8 @@ PLACEHOLDERS: dict[str, str] = {
     "interior": _("interior colour"),
     "options": _("options fitted"),
     "price_lines": _("the price breakdown, line by line"),
+    "gifts": _("the gifts promised with the car"),
+    "services": _("the optional services agreed"),
     "marked_price": _("marked price"),
     "total": _("total price"),
     "deposit": _("deposit"),
@@ -42,7 +47,7 @@ PLACEHOLDERS: dict[str, str] = {
     "delivery_place": _("place of delivery"),
     "documents": _("documents handed over with the vehicle"),
     "warranty": _("warranty terms"),
-    "amendment": _("what an amendment changes (empty for the original)"),
+    "amendment": _("what an amendment changes (for the original: a sentence saying it is the original)"),
 }
 
 DEFAULT_TEMPLATE_NAME = "汽车买卖合同（标准版）"
@@ -54,7 +59,8 @@ DEFAULT_TEMPLATE = """汽车买卖合同
 出卖人（甲方）：{{store_name}}
 地址：{{store_address}}　　电话：{{store_phone}}
 销售顾问：{{consultant}}
-买受人（乙方）：{{customer_name}}　　联系电话：{{customer_mobile}}
+买受人（乙方）：{{customer_name}}　　身份证号码：{{customer_id_number}}
+住址：{{customer_address}}　　联系电话：{{customer_mobile}}
 
 甲乙双方根据《中华人民共和国民法典》及相关法律法规，在平等、自愿、诚实信用的基础上，就乙方向甲方购买汽车事宜达成如下协议：
 
@@ -69,6 +75,8 @@ DEFAULT_TEMPLATE = """汽车买卖合同
 {{price_lines}}
 标价：{{marked_price}}
 合同总价：{{total}}（含上述全部项目，此外甲方不收取任何其他费用）
+随车赠品（不计价，交车时交付）：{{gifts}}
+约定服务（已计入合同总价）：{{services}}
 
 第三条　定金及付款方式
 乙方于本合同签订时支付定金 {{deposit}}，余款 {{balance}} 于交车前付清。
@@ -76,7 +84,7 @@ DEFAULT_TEMPLATE = """汽车买卖合同
 
 第四条　交付
 交车日期：{{delivery_date}}　　交车地点：{{delivery_place}}
-甲方交车前完成车辆交付前检查（PDI），乙方当场验收。
+甲方交车前完成车辆交付前检查（PDI），乙方当场验收。甲方交车时一并交付上述随车赠品；赠品如需替换，须经乙方在交车确认单上签字同意。
 
 第五条　随车文件
 甲方交车时向乙方交付：{{documents}}。
@@ -182,6 +190,44 @@ def _money(value: Decimal | None) -> str:
     return yuan(value) if value is not None else ""
 
 
+# A gift line's label is "<promotion>: <what is given>" (offers.engine); what is given may list several items.
+_GIFT_ITEM_SEPARATORS = re.compile(r"\s*(?:\+|＋|、|，|,|/|／|;|；|和)\s*")
+
+
+def gift_line_items(label: str) -> list[str]:
+    """The items a gift line promises, one by one: "购车礼: 行车记录仪 + 全车脚垫" → ["行车记录仪", "全车脚垫"]. A label
+    without a description (the promotion's name only) is one item."""
+    text = (label or "").replace("：", ":")
+    if ":" in text:
+        text = text.split(":", 1)[1]
+    return [item for item in (part.strip() for part in _GIFT_ITEM_SEPARATORS.split(text)) if item]
+
+
+def promised_gifts(price_lines) -> list[tuple[str, str]]:
+    """Every gift item the order's price lines promise, in order, as (item, the gift line it comes from)."""
+    items = []
+    for line in price_lines or []:
+        if isinstance(line, dict) and line.get("kind") == "gift":
+            label = str(line.get("label", ""))
+            items += [(item, label) for item in gift_line_items(label)]
+    return items
+
+
+def customer_address(customer) -> str:
+    """The customer's latest address (a contact point of kind address), or ""."""
+    from dealerdesk.customers.choices import ContactKind
+
+    if customer is None or not customer.pk:
+        return ""
+    return (
+        customer.contact_points.filter(kind=ContactKind.ADDRESS)
+        .order_by("-created_at", "-id")
+        .values_list("value", flat=True)
+        .first()
+        or ""
+    )
+
+
 def values_for(order, *, contract=None, changes: dict | None = None, today=None) -> dict[str, str]:
     """The placeholder values of an order (and its contract), in Chinese."""
     from .choices import PaymentMethod
@@ -197,6 +243,16 @@ def values_for(order, *, contract=None, changes: dict | None = None, today=None)
             text = line_text(line.get("kind", ""), line.get("code", ""), line.get("label", ""))
             lines.append(f"  {text}：{amount}")
         options = "、".join(o.get("label", "") for o in order.options or []) or "无"
+        gifts = "、".join(item for item, _source in promised_gifts(order.price_lines)) or "无"
+        services = (
+            "；".join(
+                f"{line_text('service', line.get('code', ''), line.get('label', ''))} "
+                f"{_money(Decimal(str(line.get('amount', '0'))))}"
+                for line in order.price_lines or []
+                if isinstance(line, dict) and line.get("kind") == "service"
+            )
+            or "无"
+        )
         vehicle = order.stock_vehicle
         origin = order.trim.origin if order.trim_id else Origin.DOMESTIC
         payment_method = changes.get("payment_method", order.payment_method)
@@ -204,7 +260,8 @@ def values_for(order, *, contract=None, changes: dict | None = None, today=None)
         delivery_on = changes.get("planned_delivery_on", order.planned_delivery_on)
         if delivery_on is not None and not isinstance(delivery_on, str):
             delivery_on = delivery_on.isoformat()
-        amendment = ""
+        # the clause never stays blank: an original contract says so in a sentence
+        amendment = "本合同为原合同，未经修订。"
         if contract is not None and contract.amends_id:
             amendment = (
                 f"本合同为原合同（编号 {contract.amends.number}）的修订（第{contract.version}版），"
@@ -219,6 +276,8 @@ def values_for(order, *, contract=None, changes: dict | None = None, today=None)
             "store_phone": store.phone,
             "customer_name": order.customer.name,
             "customer_mobile": _local_mobile(order.customer.mobile),
+            "customer_id_number": order.customer.id_number or "",
+            "customer_address": customer_address(order.customer),
             "consultant": str(order.consultant),
             "vehicle": str(order.trim) if order.trim_id else "",
             "vin": vehicle.vin
@@ -228,6 +287,8 @@ def values_for(order, *, contract=None, changes: dict | None = None, today=None)
             "interior": order.interior.name if order.interior_id else "标准内饰",
             "options": options,
             "price_lines": "\n".join(lines),
+            "gifts": gifts,
+            "services": services,
             "marked_price": _money(order.marked_price_amount),
             "total": _money(order.total),
             "deposit": _money(deposit),
@@ -240,3 +301,12 @@ def values_for(order, *, contract=None, changes: dict | None = None, today=None)
             "amendment": amendment,
         }
     return values
+
+
+def stored_values(values: dict[str, str]) -> dict[str, str]:
+    """The filled values as the contract keeps them to notice a changed order: the resident ID number only as its
+    SHA-256 (the text and the signed PDF hold it; a third plain copy would serve nothing)."""
+    kept = dict(values)
+    if kept.get("customer_id_number"):
+        kept["customer_id_number"] = "sha256:" + hashlib.sha256(kept["customer_id_number"].encode()).hexdigest()
+    return kept

@@ -8,16 +8,19 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from stdnum.cn import ric
 
 from dealerdesk.accounts.models import Membership, Store
 from dealerdesk.catalog.choices import StockStatus
 from dealerdesk.catalog.models import StockVehicle
-from dealerdesk.core.errors import DomainError
+from dealerdesk.core.errors import DomainError, NotPermitted
+from dealerdesk.customers import services as customer_services
+from dealerdesk.customers.choices import ContactKind
 from dealerdesk.customers.models import Customer
 from dealerdesk.offers import services as offer_services
 from dealerdesk.offers.models import Offer
 
-from . import services
+from . import contract_text, services
 from .choices import LIVE_ORDER_STATUSES
 from .models import Order, Payment
 
@@ -64,13 +67,47 @@ def _store(store: Store) -> int:
     offers = list(Offer.objects.filter(store=store, status="accepted").select_related("current").order_by("id"))
     created = 0
     for index, plan in enumerate(PLANS):
-        with transaction.atomic():
-            offer, vehicle = _offer(store, consultant, offers, vehicles, customers, index)
-            if offer is None:
-                continue
-            _order(store, plan, offer, vehicle, consultant, manager, clerk, index)
-            created += 1
+        try:
+            with transaction.atomic():
+                offer, vehicle = _offer(store, consultant, offers, vehicles, customers, index)
+                if offer is None:
+                    continue
+                _order(store, plan, offer, vehicle, consultant, manager, clerk, index)
+                created += 1
+        except (ValidationError, DomainError):  # e.g. a demo offer whose colour is ambiguous: the next plan
+            continue
     return created
+
+
+def _demo_id_number(store: Store, customer: Customer) -> str:
+    """A valid resident ID number for a demo customer (region of the store's district, a 1980s birthday)."""
+    region = "440304" if store.code == "sz-futian" else "440106"
+    born = datetime.date(1980, 1, 1) + datetime.timedelta(days=(customer.pk * 37) % 3650)
+    body = f"{region}{born:%Y%m%d}{customer.pk % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")  # it reads the first 17 of 18
+
+
+def _ready_for_contract(store: Store, customer: Customer, consultant, manager) -> None:
+    """The buyer's ID number and address, which the contract states: recorded for a demo customer without them."""
+    for actor in (consultant, manager):
+        try:
+            if not customer.id_number:
+                customer = customer_services.customer_record_id_number(
+                    actor=actor, customer=customer, id_number=_demo_id_number(store, customer)
+                )
+            if not contract_text.customer_address(customer):
+                customer_services.contact_point_add(
+                    actor=actor, customer=customer, kind=ContactKind.ADDRESS, value=_demo_address(store, customer)
+                )
+            return
+        except NotPermitted:
+            continue
+
+
+def _demo_address(store: Store, customer: Customer) -> str:
+    street = "福华三路" if store.code == "sz-futian" else "天河北路"
+    district = "深圳市福田区" if store.code == "sz-futian" else "广州市天河区"
+    return f"{district}{street}{customer.pk % 300 + 1}号"
 
 
 def _offer(store, consultant, offers, vehicles, customers, index):
@@ -85,8 +122,11 @@ def _offer(store, consultant, offers, vehicles, customers, index):
             customers.pop(0)
             continue
         vehicle = vehicles.pop(0)
-        request = offer_services.OfferRequest(
-            trim_id=vehicle.trim_id, colour_id=vehicle.exterior_id, stock_vehicle_id=vehicle.pk
+        request = offer_services.OfferRequest(  # the car as it stands: its colour and fitted options priced
+            trim_id=vehicle.trim_id,
+            colour_id=vehicle.exterior_id,
+            option_ids=tuple(vehicle.options.values_list("pk", flat=True)),
+            stock_vehicle_id=vehicle.pk,
         )
         try:
             offer = offer_services.offer_create(actor=consultant, customer=customer, request=request)
@@ -103,17 +143,22 @@ def _offer(store, consultant, offers, vehicles, customers, index):
 
 def _order(store, plan, offer, vehicle, consultant, manager, clerk, index) -> Order:
     today = timezone.localtime(timezone.now(), store.tz).date()
-    order = services.order_create_from_offer(
-        actor=consultant,
-        offer=offer,
-        stock_vehicle=vehicle,
-        planned_delivery_on=today + datetime.timedelta(days=7 + index * 3),
-        delivery_place=f"{store.name}交车区",
-        deposit_amount="5000",
-        payment_method="loan" if plan == "loan" else "full",
-    )
+    terms = {
+        "planned_delivery_on": today + datetime.timedelta(days=7 + index * 3),
+        "delivery_place": f"{store.name}交车区",
+        "deposit_amount": "5000",
+        "payment_method": "loan" if plan == "loan" else "full",
+    }
+    try:
+        with transaction.atomic():
+            order = services.order_create_from_offer(actor=consultant, offer=offer, stock_vehicle=vehicle, **terms)
+    except ValidationError:  # no vehicle in stock is the offered car: the car is ordered from the factory
+        order = services.order_create_from_offer(
+            actor=consultant, offer=offer, factory_order_ref=f"FO-{store.code}-{index:03d}", **terms
+        )
     if order.stock_vehicle_id is None and not order.factory_order_ref:
         order = services.order_allocate(actor=consultant, order=order, factory_order_ref=f"FO-{store.code}-{index:03d}")
+    _ready_for_contract(store, order.customer, consultant, manager)
     receipt = f"{store.code.upper()}-{order.pk:05d}"
     contract = services.contract_create(actor=consultant, order=order)
     contract = services.contract_fill(actor=consultant, contract=contract)

@@ -1,5 +1,6 @@
 """Reads of orders, contracts, templates and payments, scoped to the user (not visible → not found)."""
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -9,10 +10,20 @@ from django.utils.translation import gettext as _
 
 from dealerdesk.accounts.models import Store
 from dealerdesk.accounts.permissions import user_can
+from dealerdesk.catalog.choices import ColourKind, StockStatus
+from dealerdesk.catalog.models import Colour, StockVehicle
 from dealerdesk.offers.engine import yuan
 
 from . import contract_text
-from .choices import ContractStatus, DepositDecision, LoanStatus, OrderStatus, PaymentKind, PaymentMethod
+from .choices import (
+    LIVE_ORDER_STATUSES,
+    ContractStatus,
+    DepositDecision,
+    LoanStatus,
+    OrderStatus,
+    PaymentKind,
+    PaymentMethod,
+)
 from .models import Contract, ContractTemplate, ContractTemplateVersion, Order, Payment
 
 # Roles that see every order of their store (the others see the orders they sell or whose customer they own).
@@ -69,6 +80,138 @@ def order_delivery_blocker_short(order: Order) -> str | None:
     if order.payment_method == PaymentMethod.LOAN and order.loan_status == LoanStatus.REFUSED:
         return _("loan refused")
     return _("not paid")
+
+
+# ---------------------------------------------------------------- the vehicle agreed and the vehicle in stock
+
+
+@dataclass(frozen=True)
+class VehicleSpec:
+    """The car the customer agreed to buy, as the accepted offer priced it: a stock vehicle delivers the order only
+    when it is this car. No exterior colour chosen means a standard one (no extra price); an interior is checked only
+    when the offer chose one; the fitted options must be exactly the offer's (code → label)."""
+
+    store_id: int
+    trim_id: int
+    exterior: Colour | None = None
+    interior: Colour | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def _split_colour(colour: Colour | None) -> tuple[Colour | None, Colour | None]:
+    if colour is None:
+        return None, None
+    return (colour, None) if colour.kind == ColourKind.EXTERIOR else (None, colour)
+
+
+def offer_vehicle_spec(store_id: int, version, option_lines) -> VehicleSpec:
+    """The car an offer version prices: its trim, its colour and the options among its lines."""
+    exterior, interior = _split_colour(version.colour if version.colour_id else None)
+    options = {line.code: line.label for line in option_lines if line.kind == "option"}
+    return VehicleSpec(store_id, version.trim_id, exterior, interior, options)
+
+
+def order_vehicle_spec(order: Order) -> VehicleSpec:
+    """The car the order is for: the colour the accepted offer chose (not the one recorded from a reserved vehicle)
+    and the options the order copied from the offer. An order without an offer stands on its own colours."""
+    if order.offer_version_id:
+        version = order.offer_version
+        exterior, interior = _split_colour(version.colour if version.colour_id else None)
+    else:
+        exterior, interior = order.exterior, order.interior
+    options = {o.get("code", ""): o.get("label", "") for o in order.options or [] if isinstance(o, dict)}
+    return VehicleSpec(order.store_id, order.trim_id, exterior, interior, options)
+
+
+def _colour_text(colour: Colour | None) -> str:
+    if colour is None:
+        return _("no recorded colour")
+    if colour.extra_price:
+        return _("%(colour)s (+%(price)s)") % {"colour": colour.name, "price": yuan(colour.extra_price)}
+    return colour.name
+
+
+def vehicle_differences(spec: VehicleSpec, vehicle: StockVehicle) -> list[str]:
+    """How a vehicle of the agreed trim differs from the agreed car (colour, options), each as a short translated
+    phrase; empty when it is the agreed car."""
+    differences = []
+    if spec.exterior is not None:
+        if vehicle.exterior_id != spec.exterior.pk:
+            differences.append(
+                _("exterior %(colour)s instead of %(chosen)s")
+                % {"colour": _colour_text(vehicle.exterior), "chosen": _colour_text(spec.exterior)}
+            )
+    elif vehicle.exterior_id is None:
+        differences.append(_("no exterior colour recorded (record it on the stock page)"))
+    elif vehicle.exterior.extra_price > 0:
+        differences.append(
+            _("exterior %(colour)s, but the offer is for a standard colour at no extra price")
+            % {"colour": _colour_text(vehicle.exterior)}
+        )
+    if spec.interior is not None and vehicle.interior_id != spec.interior.pk:
+        differences.append(
+            _("interior %(colour)s instead of %(chosen)s")
+            % {"colour": _colour_text(vehicle.interior), "chosen": _colour_text(spec.interior)}
+        )
+    fitted = {o.code: o.name for o in vehicle.options.all()}
+    extra = [name for code, name in fitted.items() if code not in spec.options]
+    missing = [label for code, label in spec.options.items() if code not in fitted]
+    if extra:
+        differences.append(_("options fitted that the offer does not price: %(names)s") % {"names": "、".join(extra)})
+    if missing:
+        differences.append(_("options in the offer that are not fitted: %(names)s") % {"names": "、".join(missing)})
+    return differences
+
+
+def vehicle_mismatch(spec: VehicleSpec, vehicle: StockVehicle, *, trim_label: str = "") -> str | None:
+    """Why a stock vehicle cannot deliver the agreed car (translated, naming what differs), or None."""
+    if vehicle.store_id != spec.store_id:
+        return _("Vehicle %(vin)s belongs to another store.") % {"vin": vehicle.vin}
+    if vehicle.trim_id != spec.trim_id:
+        return _("Vehicle %(vin)s is a %(trim)s, but the customer ordered a %(ordered)s.") % {
+            "vin": vehicle.vin,
+            "trim": vehicle.trim,
+            "ordered": trim_label,
+        }
+    differences = vehicle_differences(spec, vehicle)
+    if differences:
+        return _(
+            "Vehicle %(vin)s is not the car of the accepted offer: %(differences)s. Make a new version of the offer "
+            "priced for this vehicle, or choose another vehicle."
+        ) % {"vin": vehicle.vin, "differences": "；".join(differences)}
+    if vehicle.is_demo:
+        return _("Vehicle %(vin)s is a demo car; sell it only after it is retired.") % {"vin": vehicle.vin}
+    return None
+
+
+def free_stock_of_trim(store_id: int, trim_id: int):
+    """The store's vehicles of a trim that are in stock and held by no live order, longest-standing first."""
+    return (
+        StockVehicle.objects.filter(store_id=store_id, trim_id=trim_id, status=StockStatus.IN_STOCK, is_demo=False)
+        .exclude(orders__status__in=sorted(LIVE_ORDER_STATUSES))
+        .select_related("exterior", "interior", "trim")
+        .prefetch_related("options")
+        .order_by("arrived_on", "id")
+    )
+
+
+def matching_vehicles(spec: VehicleSpec) -> list[StockVehicle]:
+    """The free vehicles that are the agreed car (trim, colour, options), longest-standing first."""
+    qs = free_stock_of_trim(spec.store_id, spec.trim_id)
+    if spec.exterior is not None:
+        qs = qs.filter(exterior_id=spec.exterior.pk)
+    else:
+        qs = qs.filter(exterior__isnull=False, exterior__extra_price=0)
+    if spec.interior is not None:
+        qs = qs.filter(interior_id=spec.interior.pk)
+    return [vehicle for vehicle in qs if not vehicle_differences(spec, vehicle)]
+
+
+def standard_exterior(trim_id: int) -> Colour | None:
+    """The trim's one exterior colour at no extra price, or None when it has none or several (then the colour is
+    chosen in the offer)."""
+    found = list(Colour.objects.filter(trim_id=trim_id, kind=ColourKind.EXTERIOR, extra_price=0)[:2])
+    return found[0] if len(found) == 1 else None
 
 
 # ---------------------------------------------------------------- orders

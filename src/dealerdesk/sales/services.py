@@ -176,24 +176,8 @@ def _clean_order_terms(order: Order, values: dict, errors: dict) -> dict:
 
 
 def _vehicle_mismatch(order: Order, vehicle: StockVehicle) -> str | None:
-    """Why a stock vehicle does not fit the order (translated), or None."""
-    if vehicle.store_id != order.store_id:
-        return _("Vehicle %(vin)s belongs to another store.") % {"vin": vehicle.vin}
-    if vehicle.trim_id != order.trim_id:
-        return _("Vehicle %(vin)s is a %(trim)s, but the customer ordered a %(ordered)s.") % {
-            "vin": vehicle.vin,
-            "trim": vehicle.trim,
-            "ordered": order.trim,
-        }
-    if order.exterior_id and vehicle.exterior_id != order.exterior_id:
-        return _("Vehicle %(vin)s is %(colour)s outside, but the customer chose %(chosen)s.") % {
-            "vin": vehicle.vin,
-            "colour": vehicle.exterior.name if vehicle.exterior_id else _("of no recorded colour"),
-            "chosen": order.exterior.name,
-        }
-    if vehicle.is_demo:
-        return _("Vehicle %(vin)s is a demo car; sell it only after it is retired.") % {"vin": vehicle.vin}
-    return None
+    """Why a stock vehicle does not deliver the order's car (translated, naming what differs), or None."""
+    return selectors.vehicle_mismatch(selectors.order_vehicle_spec(order), vehicle, trim_label=str(order.trim))
 
 
 def _taken(vehicle: StockVehicle) -> Conflict:
@@ -206,17 +190,49 @@ def _taken(vehicle: StockVehicle) -> Conflict:
 
 
 def _matching_vehicle(order: Order) -> StockVehicle | None:
-    """The longest-standing free vehicle of the store of the ordered trim (and exterior colour, when chosen)."""
-    qs = StockVehicle.objects.filter(
-        store_id=order.store_id, trim_id=order.trim_id, status=StockStatus.IN_STOCK, is_demo=False
-    ).exclude(orders__status__in=sorted(LIVE_ORDER_STATUSES))
-    if order.exterior_id:
-        qs = qs.filter(exterior_id=order.exterior_id)
-    return qs.select_related("exterior", "trim").order_by("arrived_on", "id").first()
+    """The longest-standing free vehicle of the store that is the order's car: trim, exterior colour (a standard one
+    when the offer chose none), the interior chosen, exactly the options."""
+    found = selectors.matching_vehicles(selectors.order_vehicle_spec(order))
+    return found[0] if found else None
+
+
+def _refuse_unmatched_stock(order: Order) -> None:
+    """No free vehicle is the order's car: when the store has vehicles of the trim that differ, refuse the order and
+    say how each differs (a different car is priced in a new offer version first). No stock at all is no refusal:
+    the vehicle is allocated or ordered from the factory later."""
+    spec = selectors.order_vehicle_spec(order)
+    others = [
+        (vehicle, differences)
+        for vehicle in selectors.free_stock_of_trim(order.store_id, order.trim_id)[:3]
+        if (differences := selectors.vehicle_differences(spec, vehicle))
+    ]
+    if not others:
+        return
+    described = "；".join(f"{vehicle.vin}: {', '.join(differences)}" for vehicle, differences in others)
+    raise ValidationError(
+        {
+            "stock_vehicle": [
+                _(
+                    "No vehicle in stock is the car of the accepted offer (%(vehicles)s). Make a new version of the "
+                    "offer priced for one of them, or record the factory order."
+                )
+                % {"vehicles": described}
+            ]
+        }
+    )
+
+
+def _record_colours_unreserved(order: Order) -> None:
+    """Without a vehicle the order names the colours the offer chose, or the trim's one standard exterior colour."""
+    spec = selectors.order_vehicle_spec(order)
+    order.exterior = spec.exterior or selectors.standard_exterior(order.trim_id)
+    order.interior = spec.interior
 
 
 def _reserve(actor, order: Order, vehicle: StockVehicle) -> None:
-    """Hold `vehicle` for the order: the stock status moves to reserved; a vehicle already held is a conflict."""
+    """Hold `vehicle` for the order: the stock status moves to reserved; a vehicle already held is a conflict. The
+    order records the vehicle's colours (the standard exterior picked when the offer chose none), so every document
+    names the colour of the car handed over."""
     vehicle = StockVehicle.objects.select_for_update(of=("self",)).select_related("exterior", "trim").get(pk=vehicle.pk)
     mismatch = _vehicle_mismatch(order, vehicle)
     if mismatch:
@@ -225,9 +241,11 @@ def _reserve(actor, order: Order, vehicle: StockVehicle) -> None:
         raise _taken(vehicle)
     order.stock_vehicle = vehicle
     order.factory_order_ref = ""
+    order.exterior_id = vehicle.exterior_id
+    order.interior_id = vehicle.interior_id
     try:
         with transaction.atomic():
-            order.save(update_fields=["stock_vehicle", "factory_order_ref", "updated_at"])
+            order.save(update_fields=["stock_vehicle", "factory_order_ref", "exterior", "interior", "updated_at"])
     except IntegrityError as exc:
         if "order_one_live_per_vehicle" in str(exc) or "stock_vehicle" in str(exc):
             raise _taken(vehicle) from exc
@@ -307,18 +325,20 @@ def order_create_from_offer(
         errors["factory_order_ref"] = [_("The factory order reference has at most 40 characters.")]
     if errors:
         raise ValidationError(errors)
+    vehicle = stock_vehicle or (version.stock_vehicle if version.stock_vehicle_id else None)
+    if vehicle is None and not factory_order_ref:
+        vehicle = _matching_vehicle(order)
+        if vehicle is None:
+            _refuse_unmatched_stock(order)
+    if vehicle is None:
+        _record_colours_unreserved(order)
+        order.factory_order_ref = factory_order_ref
     order.number = f"tmp-{offer.pk}-{now.timestamp()}"
     order.save()
     order.number = f"SO{order.pk:08d}"
     order.save(update_fields=["number"])
-    vehicle = stock_vehicle or (version.stock_vehicle if version.stock_vehicle_id else None)
-    if vehicle is None and not factory_order_ref:
-        vehicle = _matching_vehicle(order)
     if vehicle is not None:
         _reserve(actor, order, vehicle)
-    elif factory_order_ref:
-        order.factory_order_ref = factory_order_ref
-        order.save(update_fields=["factory_order_ref"])
     audit_record(
         actor=actor,
         action="order.created",
@@ -360,7 +380,8 @@ def order_allocate(
         _reserve(actor, order, stock_vehicle)
     else:
         order.factory_order_ref = factory_order_ref
-        order.save(update_fields=["factory_order_ref", "updated_at"])
+        _record_colours_unreserved(order)
+        order.save(update_fields=["factory_order_ref", "exterior", "interior", "updated_at"])
     after = order.stock_vehicle.vin if order.stock_vehicle_id else order.factory_order_ref
     audit_record(actor=actor, action="order.vehicle_allocated", target=order, diff={"vehicle": [before, after]})
     return order
@@ -641,8 +662,52 @@ def _move_contract(contract: Contract, to: str) -> None:
         )
 
 
-def contract_blockers(order: Order, changes: dict | None = None) -> dict[str, list[str]]:
-    """What keeps the order's contract from being filled: missing or inconsistent fields, keyed by field."""
+# A placeholder the contract would leave blank: the field the message goes under and what to do about it. The
+# placeholders the other checks already cover (date, place, deposit, vehicle, customer) come under their fields.
+BLANK_PLACEHOLDER_FIELDS = {
+    "customer_name": "customer",
+    "delivery_date": "planned_delivery_on",
+    "delivery_place": "delivery_place",
+    "deposit": "deposit_amount",
+    "balance": "deposit_amount",
+    "vin": "stock_vehicle",
+    "vehicle": "stock_vehicle",
+    "total": "total",
+    "marked_price": "total",
+    "price_lines": "total",
+}
+FILLED_AT_FILLING = ("contract_number", "sign_date")
+
+
+def _blank_message(name: str) -> tuple[str, str]:
+    """The field and the translated message for a placeholder that would be blank."""
+    messages = {
+        "customer_id_number": _("Record the buyer's resident ID number on the customer page."),
+        "customer_address": _("Record the buyer's address on the customer page."),
+        "customer_mobile": _("Record the buyer's mobile on the customer page."),
+        "customer_name": _("The customer's name is needed for the contract."),
+        "store_address": _("Record the store's address (store administration) before contracts are filled."),
+        "store_phone": _("Record the store's phone number (store administration) before contracts are filled."),
+        "exterior": _(
+            "The exterior colour is not known: the offer chose none and the trim has no single standard colour. "
+            "Reserve a vehicle, or make a new version of the offer with the colour."
+        ),
+        "vin": _("Allocate a stock vehicle or record the factory order reference."),
+        "delivery_date": _("Enter the planned delivery date."),
+        "delivery_place": _("Enter where the car is handed over."),
+    }
+    field = BLANK_PLACEHOLDER_FIELDS.get(name, name)
+    label = contract_text.PLACEHOLDERS.get(name, name)
+    return field, messages.get(name) or _("The contract would leave “%(field)s” blank: record it first.") % {
+        "field": label
+    }
+
+
+def contract_blockers(
+    order: Order, changes: dict | None = None, *, body: str | None = None, contract: Contract | None = None
+) -> dict[str, list[str]]:
+    """What keeps the order's contract from being filled: missing or inconsistent fields, keyed by field, and every
+    placeholder of the template (`body`, else the store's template in force) that would be left blank."""
     changes = changes or {}
     errors: dict[str, list[str]] = {}
     total = order.total
@@ -679,6 +744,16 @@ def contract_blockers(order: Order, changes: dict | None = None) -> dict[str, li
         errors["stock_vehicle"] = [_("Allocate a stock vehicle or record the factory order reference.")]
     if order.customer.erased_at or not order.customer.name:
         errors["customer"] = [_("The customer's name is needed for the contract.")]
+    if body is None:
+        version = selectors.template_in_force(order.store_id)
+        body = version.body if version is not None else contract_text.DEFAULT_TEMPLATE
+    values = contract_text.values_for(order, contract=contract, changes=changes)
+    for name in contract_text.placeholders_in(body):
+        if name in FILLED_AT_FILLING or (values.get(name) or "").strip():
+            continue
+        field, message = _blank_message(name)
+        if field not in errors:
+            errors[field] = [message]
     return errors
 
 
@@ -756,14 +831,15 @@ def contract_fill(*, actor, contract: Contract, now: datetime | None = None) -> 
             _("The contract is waiting for signatures; take it back to editing before filling it again."),
             code="contract_not_draft",
         )
-    errors = contract_blockers(order, contract.amendment_changes)
+    body = contract.template_version.body
+    errors = contract_blockers(order, contract.amendment_changes, body=body, contract=contract)
     if errors:
         raise ValidationError(errors)
     values = contract_text.values_for(
         order, contract=contract, changes=contract.amendment_changes, today=selectors.local_today(order.store, now)
     )
-    contract.body = contract_text.render(contract.template_version.body, values)
-    contract.data = values
+    contract.body = contract_text.render(body, values)
+    contract.data = contract_text.stored_values(values)
     contract.total = order.total
     contract.deposit_amount = Decimal(str(contract.amendment_changes.get("deposit_amount", order.deposit_amount)))
     contract.filled_at = now
@@ -782,10 +858,14 @@ def contract_submit(*, actor, contract: Contract, now: datetime | None = None) -
     _move_contract(contract, ContractStatus.PENDING_SIGNATURE)
     if not contract.filled_at:
         raise TransitionRefused(_("Fill the contract before it is signed."), code="contract_not_filled")
-    errors = contract_blockers(order, contract.amendment_changes)
+    errors = contract_blockers(
+        order, contract.amendment_changes, body=contract.template_version.body, contract=contract
+    )
     if errors:
         raise ValidationError(errors)
-    fresh = contract_text.values_for(order, contract=contract, changes=contract.amendment_changes)
+    fresh = contract_text.stored_values(
+        contract_text.values_for(order, contract=contract, changes=contract.amendment_changes)
+    )
     if any(fresh[k] != contract.data.get(k) for k in fresh if k != "sign_date"):
         raise TransitionRefused(
             _("The order changed after the contract was filled; fill it again and review it."), code="contract_stale"

@@ -19,8 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dealerdesk.accounts.models import User
 from dealerdesk.accounts.permissions import user_can
 from dealerdesk.accounts.selectors import store_visible_to
-from dealerdesk.catalog.choices import StockStatus
-from dealerdesk.catalog.models import StockVehicle
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.pagination import keyset_page
 from dealerdesk.core.webforms import errors_by_field as _errors_of
@@ -32,7 +30,6 @@ from dealerdesk.offers.selectors import offer_list_for
 
 from . import contract_text, selectors, services
 from .choices import (
-    LIVE_ORDER_STATUSES,
     ORDER_MOVES,
     ContractStatus,
     DepositDecision,
@@ -112,14 +109,12 @@ def order_create(request: HttpRequest) -> HttpResponse:
     """A new order from an accepted offer (`?offer=<id>`): the vehicle to reserve, delivery and deposit."""
     offer = _offer_for_order(request.user, request.GET.get("offer", "") or request.POST.get("offer", ""))
     version = offer.current
-    vehicles = list(
-        StockVehicle.objects.filter(
-            store_id=offer.store_id, trim_id=version.trim_id, status=StockStatus.IN_STOCK, is_demo=False
-        )
-        .exclude(orders__status__in=sorted(LIVE_ORDER_STATUSES))
-        .select_related("exterior", "interior")
-        .order_by("arrived_on", "id")[:50]
-    )
+    lines = list(OfferLine.objects.filter(version=version).order_by("position"))
+    spec = selectors.offer_vehicle_spec(offer.store_id, version, lines)
+    vehicles = list(selectors.free_stock_of_trim(offer.store_id, version.trim_id)[:50])
+    for vehicle in vehicles:
+        # a vehicle that is not the offered car is shown with what differs: it needs a new offer version first
+        vehicle.differences = selectors.vehicle_differences(spec, vehicle)
     errors: dict = {}
     data = {"payment_method": PaymentMethod.LOAN if version.loan else PaymentMethod.FULL, "deposit_amount": "5000"}
     status = 200
@@ -158,8 +153,9 @@ def order_create(request: HttpRequest) -> HttpResponse:
     context = {
         "offer": offer,
         "version": version,
-        "lines": list(OfferLine.objects.filter(version=version).order_by("position")),
+        "lines": lines,
         "vehicles": vehicles,
+        "any_matching": any(not v.differences for v in vehicles),
         "accepted": offer.status == OfferStatus.ACCEPTED,
         "errors": errors,
         "data": data,
@@ -235,7 +231,11 @@ def _detail(request: HttpRequest, pk: int, *, errors: dict | None = None, form: 
         "methods": PaymentMethod.choices,
         "decisions": DepositDecision.choices,
         "parties": SignatureParty,
-        "blockers": services.contract_blockers(order) if contract and contract.status == ContractStatus.DRAFT else {},
+        "blockers": services.contract_blockers(
+            order, contract.amendment_changes, body=contract.template_version.body, contract=contract
+        )
+        if contract and contract.status == ContractStatus.DRAFT
+        else {},
     }
     return render(request, "sales/order_detail.html", context, status=status)
 
