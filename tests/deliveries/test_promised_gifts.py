@@ -250,3 +250,38 @@ def test_open_deliveries_booked_before_get_their_checklist(store_a, consultant, 
     assert PromisedGift.objects.count() == 2
     migration.remove_promised_gifts(apps, None)
     assert not PromisedGift.objects.exists()
+
+
+def test_promised_gifts_through_the_api(api, store_a, store_b, consultant, clerk, make_staff):
+    # given a prepared, explained delivery that promised a dash cam and mats
+    delivery = explained(store_a, consultant, clerk, price_lines=DASH_CAM_AND_MATS)
+    promised = rows(delivery)
+    api.force_authenticate(consultant)
+    base = f"/api/v1/deliveries/{delivery.pk}/promised-gifts"
+    listed = api.get(f"/api/v1/deliveries/{delivery.pk}/").json()["promised_gifts"]
+    assert [(p["item"], p["status"]) for p in listed] == [("行车记录仪", "pending"), ("全车脚垫", "pending")]
+    # when the mats are handed over and the dash cam substituted (a field missing is named; a key not taken is too)
+    assert api.post(f"{base}/{promised['全车脚垫'].pk}/hand-over/", {}, format="json").status_code == 200
+    missing = api.post(f"{base}/{promised['行车记录仪'].pk}/substitute/", {"substitute": "车载冰箱"}, format="json")
+    assert missing.status_code == 400 and "reason" in missing.json()
+    unknown = api.post(f"{base}/{promised['行车记录仪'].pk}/reset/", {"why": "x"}, format="json")
+    assert unknown.status_code == 400 and "why" in unknown.json()
+    done = api.post(
+        f"{base}/{promised['行车记录仪'].pk}/substitute/",
+        {"substitute": "车载冰箱", "reason": "行车记录仪缺货，客户同意"},
+        format="json",
+    )
+    assert done.status_code == 200
+    statuses = {p["item"]: p["status"] for p in done.json()["promised_gifts"]}
+    assert statuses == {"行车记录仪": "substituted", "全车脚垫": "handed_over"}
+    # then the confirmation can be signed through the API and prints the substitution
+    signed = api.post(
+        f"/api/v1/deliveries/{delivery.pk}/confirm/", {"customer_name": delivery.customer.name}, format="json"
+    )
+    assert signed.status_code == 200, signed.json()
+    delivery.refresh_from_db()
+    assert "车载冰箱" in pdf_text(bytes(delivery.confirmation_pdf))
+    # another store's staff, and a promised gift of another delivery, are not found
+    other = make_staff("consultant", store_b)
+    api.force_authenticate(other)
+    assert api.post(f"{base}/{promised['全车脚垫'].pk}/reset/", {}, format="json").status_code == 404

@@ -8,7 +8,7 @@ from dealerdesk.core.api import Serializer
 
 from .. import selectors
 from ..choices import DeliveryStatus, DocumentKind, ExplanationItem
-from ..models import Delivery, DeliveryDocument, DeliveryGift, GiftItem, HandoverPhoto, PdiCheck
+from ..models import Delivery, DeliveryDocument, DeliveryGift, GiftItem, HandoverPhoto, PdiCheck, PromisedGift
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
 
@@ -52,6 +52,28 @@ class DeliveryGiftSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PromisedGiftSerializer(serializers.ModelSerializer):
+    """A gift the contract promised: `pending`, `handed_over` or `substituted` (with what was given and why)."""
+
+    status = serializers.CharField(read_only=True, help_text="`pending`, `handed_over` or `substituted`")
+    recorded_by = serializers.StringRelatedField(read_only=True)
+
+    class Meta:
+        model = PromisedGift
+        fields = ["id", "item", "source", "status", "gift", "substitute", "reason", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+class PromisedGiftHandOverSerializer(Serializer):
+    gift = f.IdField(required=False, allow_null=True, default=None, help_text="The store's gift item, if from stock.")
+
+
+class PromisedGiftSubstituteSerializer(Serializer):
+    substitute = f.CharField(max_length=100, help_text="What was given instead.")
+    reason = f.CharField(max_length=200, help_text="Why; the customer accepts it by signing the confirmation.")
+    gift = f.IdField(required=False, allow_null=True, default=None, help_text="The store's gift item, if from stock.")
+
+
 class DeliverySerializer(serializers.ModelSerializer):
     """A delivery with its PDI checklist, document pack, gifts and what is still missing before `prepared`."""
 
@@ -66,6 +88,7 @@ class DeliverySerializer(serializers.ModelSerializer):
     pdi = PdiCheckSerializer(source="pdi_checks", many=True, read_only=True)
     documents = DeliveryDocumentSerializer(many=True, read_only=True)
     gifts = DeliveryGiftSerializer(many=True, read_only=True)
+    promised_gifts = PromisedGiftSerializer(many=True, read_only=True)
     missing = serializers.SerializerMethodField(help_text="What `prepare` would report as missing.")
     confirmation_pdf = serializers.SerializerMethodField(help_text="Where the signed confirmation PDF is, once signed.")
 
@@ -104,6 +127,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "pdi",
             "documents",
             "gifts",
+            "promised_gifts",
             "missing",
         ]
         read_only_fields = fields

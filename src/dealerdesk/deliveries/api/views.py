@@ -21,7 +21,7 @@ from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.core.validators import parse_id
 
 from .. import selectors, services
-from ..models import Delivery, DeliveryGift, GiftItem
+from ..models import Delivery, DeliveryGift, GiftItem, PromisedGift
 from ..views import photo_response
 from . import serializers as s
 
@@ -45,6 +45,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 "pdi_checks__checked_by",
                 "documents__received_by",
                 Prefetch("gifts", queryset=DeliveryGift.objects.select_related("gift")),
+                Prefetch("promised_gifts", queryset=PromisedGift.objects.select_related("recorded_by")),
             )
             .select_related("consultant_signed_by")
         )
@@ -254,6 +255,82 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         response["X-Content-SHA256"] = sha256
         response["Cache-Control"] = "no-store"
         return response
+
+    # ------------------------------------------------------------ promised gifts (the contract's, at the handover)
+
+    def _promised(self, delivery: Delivery, promised_id: str) -> PromisedGift:
+        row = PromisedGift.objects.filter(pk=parse_id(promised_id) or 0, delivery_id=delivery.pk).first()
+        if row is None:
+            raise Http404
+        return row
+
+    def _store_gift(self, delivery: Delivery, gift_id: int | None) -> GiftItem | None:
+        if gift_id is None:
+            return None
+        gift = GiftItem.objects.filter(pk=gift_id, store_id=delivery.store_id).first()
+        if gift is None:
+            raise ValidationError({"gift": [_("Choose one of this store's gifts.")]})
+        return gift
+
+    @extend_schema(
+        summary="A promised gift is handed over",
+        description="At the handover of a prepared car (409 `not_prepared`); `gift` links it to the store's gift "
+        "item, taken from stock when the confirmation is signed.",
+        request=s.PromisedGiftHandOverSerializer,
+        responses={200: s.DeliverySerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(
+        detail=True, methods=["post"], url_path=r"promised-gifts/(?P<promised_id>[0-9]+)/hand-over", filter_backends=[]
+    )
+    def promised_gift_hand_over(self, request: Request, pk: str, promised_id: str) -> Response:
+        delivery = self.get_object()
+        data = s.PromisedGiftHandOverSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.promised_gift_hand_over(
+            actor=request.user,
+            delivery=delivery,
+            promised=self._promised(delivery, promised_id),
+            gift=self._store_gift(delivery, data.validated_data.get("gift")),
+        )
+        return self._answer(delivery)
+
+    @extend_schema(
+        summary="A promised gift is replaced by another",
+        description="What was given instead and why; the confirmation prints it beside the customer's signature.",
+        request=s.PromisedGiftSubstituteSerializer,
+        responses={200: s.DeliverySerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(
+        detail=True, methods=["post"], url_path=r"promised-gifts/(?P<promised_id>[0-9]+)/substitute", filter_backends=[]
+    )
+    def promised_gift_substitute(self, request: Request, pk: str, promised_id: str) -> Response:
+        delivery = self.get_object()
+        data = s.PromisedGiftSubstituteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        services.promised_gift_substitute(
+            actor=request.user,
+            delivery=delivery,
+            promised=self._promised(delivery, promised_id),
+            substitute=v["substitute"],
+            reason=v["reason"],
+            gift=self._store_gift(delivery, v.get("gift")),
+        )
+        return self._answer(delivery)
+
+    @extend_schema(
+        summary="Undo what was recorded for a promised gift (before the confirmation is signed)",
+        request=None,
+        responses={200: s.DeliverySerializer, **_errors(403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path=r"promised-gifts/(?P<promised_id>[0-9]+)/reset", filter_backends=[])
+    def promised_gift_reset(self, request: Request, pk: str, promised_id: str) -> Response:
+        delivery = self.get_object()
+        no_input(request)
+        services.promised_gift_reset(
+            actor=request.user, delivery=delivery, promised=self._promised(delivery, promised_id)
+        )
+        return self._answer(delivery)
 
     # ------------------------------------------------------------ handover photos
 
