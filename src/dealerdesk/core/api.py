@@ -9,9 +9,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError, transaction
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +24,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from . import fields
-from .errors import Conflict, DomainError
+from .errors import DomainError
 from .validators import check_year, clean_text, parse_id
 
 logger = logging.getLogger(__name__)
@@ -108,31 +107,39 @@ def idempotent(
 ) -> tuple[Any, bool]:
     """Run `create` once per (user, Idempotency-Key); a repeat with the same body gets the first object back.
 
-    Returns (object, replayed). The cache keeps the created object's id for 24 hours; `replay(id)` finds it again
-    (None when it is gone or no longer visible, and then the create runs). A repeat with another body is refused
-    (422), and so is one that arrives while the first is still running (409).
+    Returns (object, replayed). The key is kept in the database (`IdempotencyKey`, purged after 24 hours), written
+    in the same transaction as what `create` makes: a retry after a restart or on another server replays, and a
+    create that fails leaves no key behind. A repeat arriving while the first still runs waits for it (the unique
+    key) and then replays. `replay(id)` finds the object again (None when it is gone or no longer visible, and then
+    the create runs again). A repeat with another body is refused (422).
     """
+    from .models import IdempotencyKey  # here: DRF imports this module for its settings before the models are ready
+
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
         return create(), False
     if len(key) > 200:
         raise DjangoValidationError({"Idempotency-Key": [_("An idempotency key can have at most 200 characters.")]})
-    cache_key = f"idempotency:{scope}:{request.user.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
+    key_hash = hashlib.sha256(key.encode()).hexdigest()
     fingerprint = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
-    stored = cache.get(cache_key)
-    if stored is not None:
-        if stored["fingerprint"] != fingerprint:
-            raise IdempotencyKeyReused()
-        obj = replay(stored["id"])
-        if obj is not None:
-            return obj, True
-    if not cache.add(f"{cache_key}:lock", 1, timeout=60):
-        raise Conflict(_("A request with this idempotency key is still running."), code="idempotency_in_progress")
-    try:
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(
+                    scope=scope, user_id=request.user.pk, key_hash=key_hash, fingerprint=fingerprint
+                )
+        except IntegrityError:
+            row = IdempotencyKey.objects.select_for_update().get(
+                scope=scope, user_id=request.user.pk, key_hash=key_hash
+            )
+            if row.fingerprint != fingerprint:
+                raise IdempotencyKeyReused() from None
+            obj = replay(row.object_id) if row.object_id is not None else None
+            if obj is not None:
+                return obj, True
         obj = create()
-        cache.set(cache_key, {"id": obj.pk, "fingerprint": fingerprint}, timeout=IDEMPOTENCY_TTL)
-    finally:
-        cache.delete(f"{cache_key}:lock")
+        row.object_id = obj.pk
+        row.save(update_fields=["object_id"])
     return obj, False
 
 

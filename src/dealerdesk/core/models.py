@@ -206,3 +206,25 @@ class PeriodicDutyRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IdempotencyKey(models.Model):
+    """An API client's Idempotency-Key on a creating POST, with what it created: kept in the database (at least 24
+    hours), so a retry after a restart, or on another app server, gets the first object back instead of a second."""
+
+    scope = models.CharField(max_length=40)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key_hash = models.CharField(max_length=64)  # SHA-256 of the client's key: the key itself is not kept
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the request body
+    object_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "user", "key_hash"], name="idempotencykey_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} #{self.object_id or '…'}"

@@ -124,3 +124,13 @@ def notification_mark_read(*, user, notification_ids: list[int]) -> int:
     return Notification.objects.filter(recipient_user=user, pk__in=notification_ids, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
+    """Forget the API's idempotency keys older than 24 hours (a periodic duty)."""
+    from .api import IDEMPOTENCY_TTL
+    from .models import IdempotencyKey
+
+    cutoff = (now or timezone.now()) - timedelta(seconds=IDEMPOTENCY_TTL)
+    deleted, _rows = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
