@@ -9,12 +9,16 @@ from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
+from stdnum.cn import ric
 
 from benchmarks.harness import Figure, analyze, time_ms
 from dealerdesk.accounts.models import DealerGroup, Membership, Store, User
 from dealerdesk.catalog.models import Brand, Colour, MarkedPrice, Series, StockVehicle, Trim
+from dealerdesk.core.crypto import blind_index
 from dealerdesk.core.pagination import keyset_page
-from dealerdesk.customers.models import Customer
+from dealerdesk.customers.choices import ContactKind
+from dealerdesk.customers.models import ContactPoint, Customer
+from dealerdesk.customers.services import ID_PURPOSE
 from dealerdesk.sales import selectors, services
 from dealerdesk.sales.models import Contract, Order
 from dealerdesk.sales.pdf import contract_pdf
@@ -35,6 +39,13 @@ def _vin(n: int) -> str:
         serial = VIN_CHARS[digit] + serial
     body = f"LBS{'A1B2C0T1'}{serial}"
     return body[:8] + vin_check_digit(body) + body[9:]
+
+
+def _resident_id(n: int) -> str:
+    """A valid resident ID number, different for each `n` (one birthday a customer)."""
+    born = datetime.date(1960, 1, 1) + datetime.timedelta(days=n)
+    first17 = f"440304{born:%Y%m%d}{n % 1000:03d}"
+    return first17 + ric.calc_check_digit(first17 + "0")  # it reads the first 17 of 18
 
 
 def _user(username: str, store: Store, role: str, name: str) -> User:
@@ -104,11 +115,27 @@ def _setup(orders: int, contracts: int):
         for i in range(total)
     )
     vehicles = list(StockVehicle.objects.filter(store=store).order_by("id").values_list("pk", flat=True))
+    # the buyer's ID number and address, which the contract states, recorded as the customer page writes them
+    ids = [_resident_id(i) for i in range(total)]
     Customer.objects.bulk_create(
-        Customer(store=store, name=f"基准客户{i}", mobile=f"+86136{i:08d}", owner=consultant, stage="prospect")
+        Customer(
+            store=store,
+            name=f"基准客户{i}",
+            mobile=f"+86136{i:08d}",
+            id_number=ids[i],
+            id_number_index=blind_index(ids[i], purpose=ID_PURPOSE),
+            owner=consultant,
+            stage="prospect",
+        )
         for i in range(total)
     )
     customers = list(Customer.objects.filter(store=store).order_by("id").values_list("pk", flat=True))
+    ContactPoint.objects.bulk_create(
+        ContactPoint(
+            store=store, customer_id=pk, kind=ContactKind.ADDRESS, value=f"深圳市福田区福华三路{i % 300 + 1}号"
+        )
+        for i, pk in enumerate(customers)
+    )
     lines = [
         {
             "kind": "marked_price",

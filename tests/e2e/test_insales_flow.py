@@ -4,6 +4,7 @@ and the balance; the clerk books the delivery, passes the PDI, collects the docu
 the car over with the signed confirmation; the clerk takes the registration from documents to plates; the customer's
 timeline shows every step."""
 
+import datetime
 import io
 import random
 import re
@@ -11,6 +12,9 @@ import subprocess
 from decimal import Decimal
 
 from playwright.sync_api import Page, expect
+from stdnum.cn import ric
+
+from tests.pdfs import pdf_text as pdftotext
 
 from .conftest import OUTPUT
 from .test_presales_flow import NAME_CHARS, log_in, log_out, set_promotion, yuan_value
@@ -42,23 +46,63 @@ def draw_signature(page: Page, canvas_selector: str) -> None:
     page.mouse.up()
 
 
-def _trim_with_free_stock(page: Page, live_app: str, trim_select) -> str:
-    """The builder's value of a trim with a vehicle in stock (not a demo car), so the order can reserve one."""
+def _free_stock_car(page: Page, live_app: str, trim_select) -> tuple[str, str, list[str]]:
+    """A vehicle in stock (not a demo car) of a trim the builder offers: the trim's value in the builder, the car's
+    exterior colour and its fitted options, from the stock page. The offer is built for exactly that car (its colour
+    and options priced), so the order form shows it enabled: a car of another colour or options is shown disabled.
+    A car in a standard colour without options comes first (the offer then needs neither)."""
     options = trim_select.locator("option").evaluate_all("els => els.map(e => [e.value, e.textContent])")
     builder_url = page.url
     page.goto(f"{live_app}/catalog/stock/?store={STORE}&status=in_stock&demo=0")
-    in_stock = page.get_by_test_id("stock-row").locator("td:nth-child(2)").all_text_contents()
+    rows = page.get_by_test_id("stock-row").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('td a').href, r.cells[1].textContent.trim(),"
+        " r.cells[2].textContent.split('/')[0].trim()])"
+    )
+    cars = []  # (no options?, trim value, exterior colour, fitted options)
+    for href, row, exterior in rows:
+        series, _, trim = row.partition(" ")
+        value = next((v for v, text in options if v and series in text and trim in text), None)
+        if value is None or exterior in ("", "—"):
+            continue
+        page.goto(href)
+        cell = page.locator("tr", has=page.locator("th", has_text=re.compile("已装选装|Fitted options"))).locator("td")
+        fitted = [o.strip() for o in (cell.first.text_content() or "").split("、") if o.strip() not in ("", "—")]
+        cars.append((bool(fitted), value, exterior, fitted))
     page.goto(builder_url)
-    for row in in_stock:
-        series, _, trim = row.strip().partition(" ")
-        for value, text in options:
-            if value and series in text and trim in text:
-                return value
-    raise AssertionError(f"no trim of the builder has free stock: {in_stock}")
+    assert cars, f"no trim of the builder has a vehicle in stock: {rows}"
+    _has_options, value, exterior, fitted = min(cars, key=lambda car: car[0])
+    return value, exterior, fitted
 
 
-def create_customer_with_accepted_offer(page: Page, live_app: str, name: str, mobile: str) -> str:
-    """As 王磊: register the customer, build an offer for a trim in stock, save it, record the acceptance.
+def resident_id() -> str:
+    """A valid resident ID number (Futian district, a 1980s birthday), as tests/sales/helpers.py makes them."""
+    born = datetime.date(1980, 1, 1) + datetime.timedelta(days=random.randrange(3650))
+    body = f"440304{born:%Y%m%d}{random.randrange(1000):03d}"
+    return body + ric.calc_check_digit(body + "0")  # it reads the first 17 of 18
+
+
+def record_id_number_and_address(page: Page, id_number: str, address: str) -> None:
+    """On the open customer page: record the resident ID number (edit details) and add the address as a contact
+    method, which the contract states for the buyer."""
+    customer_url = page.url
+    page.get_by_test_id("edit-customer").click()
+    page.get_by_test_id("edit-form").locator("input[name=id_number]").fill(id_number)
+    page.get_by_test_id("edit-submit").click()
+    expect(page).to_have_url(re.compile(re.escape(customer_url.split("#")[0])))
+    expect(page.get_by_test_id("id-masked")).to_contain_text(id_number[-4:])
+    page.get_by_test_id("toggle-contact").click()
+    contact = page.get_by_test_id("contact-form")
+    contact.locator("select[name=kind]").select_option("address")
+    contact.locator("input[name=value]").fill(address)
+    page.get_by_test_id("contact-submit").click()
+    expect(page.get_by_test_id("contact-row").filter(has_text=address)).to_be_visible()
+
+
+def create_customer_with_accepted_offer(
+    page: Page, live_app: str, name: str, mobile: str, *, id_number: str, address: str
+) -> str:
+    """As 王磊: register the customer with the ID number and address the contract states, build an offer for a car in
+    stock as it stands (its colour and options), save it, record the acceptance.
 
     Returns the offer's URL."""
     page.goto(f"{live_app}/customers/new/")
@@ -66,6 +110,7 @@ def create_customer_with_accepted_offer(page: Page, live_app: str, name: str, mo
     page.locator("#id_mobile").fill(mobile)
     page.get_by_test_id("customer-submit").click()
     expect(page.get_by_text(name).first).to_be_visible()
+    record_id_number_and_address(page, id_number, address)
 
     page.goto(f"{live_app}/offers/")
     page.get_by_test_id("new-offer").click()
@@ -75,9 +120,24 @@ def create_customer_with_accepted_offer(page: Page, live_app: str, name: str, mo
     page.get_by_test_id("offer-customer-results").get_by_role("link", name=name).click()
     expect(page.get_by_test_id("offer-customer")).to_have_text(name)
     trim_select = page.get_by_test_id("offer-trim")
-    trim_select.select_option(_trim_with_free_stock(page, live_app, trim_select))
+    trim, exterior, fitted = _free_stock_car(page, live_app, trim_select)
+    trim_select.select_option(trim)
+    expect(page.locator("#trim-choices input[name=rendered_trim]")).to_have_value(trim)
     preview = page.get_by_test_id("offer-preview")
     expect(preview.get_by_test_id("offer-total")).to_be_visible()
+    # the car in stock as it stands: its exterior colour and its fitted options, priced
+    colour = page.get_by_test_id("offer-colour")
+    value = next(
+        o.get_attribute("value")
+        for o in colour.locator("option").all()
+        if re.search(rf"·\s*{re.escape(exterior)}(\s*\(|$)", (o.text_content() or "").strip())
+    )
+    with page.expect_response(lambda r: "/offers/preview/" in r.url and r.request.method == "POST"):
+        colour.select_option(value)
+    for option in fitted:
+        box = page.locator("#trim-choices .form-check", has_text=option).get_by_test_id("offer-option")
+        with page.expect_response(lambda r: "/offers/preview/" in r.url and r.request.method == "POST"):
+            box.check()
     # the plain marked price, without promotions: nothing for a manager to approve
     chosen = preview.get_by_test_id("promotion-row").filter(has=page.locator("input[name=promotions]:checked"))
     while chosen.count():
@@ -93,16 +153,19 @@ def create_customer_with_accepted_offer(page: Page, live_app: str, name: str, mo
 def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_app, page, shot):
     name = "交车" + "".join(random.choices(NAME_CHARS, k=3))
     mobile = f"137{random.randint(0, 99_999_999):08d}"
+    id_number = resident_id()
+    address = f"深圳市福田区福华三路{random.randint(1, 300)}号"
 
-    # given 王磊's customer who accepted an offer
+    # given 王磊's customer, whose ID number and address are on record, who accepted an offer
     log_in(page, live_app, "consultant")
-    create_customer_with_accepted_offer(page, live_app, name, mobile)
+    create_customer_with_accepted_offer(page, live_app, name, mobile, id_number=id_number, address=address)
     shot("1-offer-accepted")
 
     # when he turns it into an order reserving a vehicle in stock, with a deposit of 5,000
     page.get_by_test_id("offer-new-order").click()
     form = page.get_by_test_id("order-form")
-    form.locator("input[name=stock_vehicle]").first.check()
+    # the cars of the trim that are not the car of the offer are shown disabled, with the difference
+    form.get_by_test_id("stock-choice").locator("input[name=stock_vehicle]:not([disabled])").first.check()
     form.locator("input[name=planned_delivery_on]").fill(_in_days(page, 3))
     form.locator("input[name=delivery_place]").fill("交车区 A")
     form.locator("input[name=deposit_amount]").fill("5000")
@@ -140,6 +203,10 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
     assert vin in text, text
     assert f"{total:,.2f}" in text, (total, text)
     assert name in text
+    # and names the buyer's ID number, with no blank left to fill by hand
+    signed = pdftotext((OUTPUT / "insales-contract.pdf").read_bytes())
+    assert id_number in signed, signed
+    assert "＿" not in signed, signed
     shot("4-contract-signed")
 
     # when the manager records the deposit and the balance
@@ -196,6 +263,13 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
         box.check()
     page.locator("#odo").fill("12")
     page.get_by_test_id("handover-save").click()
+    # the offer removed every promotion: no gift was promised, but any promised one is handed over first
+    for _ in range(10):
+        pending = page.locator("[data-testid=promised-row][data-status=pending]")
+        if not pending.count():
+            break
+        pending.first.locator("[data-testid^=promised-hand-over-]").click()
+        expect(page.get_by_test_id("promised-saved")).to_be_visible()
     # and photographs the car with its new owner
     page.get_by_test_id("photo-upload").locator("input[name=files]").set_input_files(
         files=[{"name": "交车合影.jpg", "mimeType": "image/jpeg", "buffer": _photo_jpeg()}]
