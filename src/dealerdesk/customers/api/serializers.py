@@ -245,21 +245,7 @@ class FollowUpSerializer(_PolicyFields, serializers.ModelSerializer):
 
     class Meta:
         model = FollowUp
-        fields = [
-            "id",
-            "customer",
-            "customer_name",
-            "assignee",
-            "purpose",
-            "due_at",
-            "status",
-            "completed_at",
-            "channel",
-            "outcome",
-            "notes",
-            "grade_before",
-            "grade_after",
-        ]
+        fields = list(visibility.FOLLOW_UP_FIELDS)  # the policy names every field a follow-up can carry
         read_only_fields = fields
 
 
