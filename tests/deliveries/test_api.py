@@ -192,3 +192,13 @@ def test_origin_override_and_reschedule_through_the_api(api, store_a, consultant
     )
     assert response.status_code == 200 and response.json()["bay"] == "2号交车区"
     assert Delivery.objects.get(pk=delivery.pk).scheduled_at == slot(4, 14)
+
+
+def test_a_group_admin_adds_a_gift_to_any_of_their_stores(api, store_a, store_b, make_staff):
+    # a person with several gift stores: the store is looked up among them all (it once answered 500 past the first)
+    admin = make_staff("group_admin", store_a)
+    api.force_authenticate(admin)
+    for store in (store_a, store_b):
+        response = api.post("/api/v1/gifts/", {"store": store.pk, "name": f"脚垫{store.pk}"}, format="json")
+        assert response.status_code == 201, response.json()
+        assert response.json()["store"] == store.pk

@@ -465,7 +465,8 @@ class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = s.GiftCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
-        store = next((st for st in selectors.gift_stores(request.user) if st.pk == v.pop("store")), None)
+        store_id = v.pop("store")
+        store = next((st for st in selectors.gift_stores(request.user) if st.pk == store_id), None)
         if store is None:
             raise ValidationError({"store": [_("You do not work in this store.")]})
         gift = services.gift_create(actor=request.user, store=store, **v)
