@@ -14,6 +14,14 @@ taking `shanghai_clock` at that one instant only.
 time_machine moves Python's clock only: `timezone.now()`, `auto_now`, `default=timezone.now`. A database-side now
 (`django.db.models.functions.Now()`, a column default or trigger calling NOW()/CURRENT_TIMESTAMP) keeps the real
 time, so code under such a test must take its time from Python.
+
+`--clock=ISO` runs the whole suite at one instant: every test starts with time_machine travelled there (ticking),
+e.g. `pytest -m "not e2e" --clock=2026-12-31T23:59+08:00` (without an offset the time is read as Asia/Shanghai wall
+time). Each test travels afresh, so a long run never drifts past the instant, and the travel starts before any
+other fixture of the test, session-scoped ones included: the first test's database setup runs on that clock too, so
+that test starts the setup's time (20-30 s) after the instant; keep instants a minute clear of the boundary tested.
+Tests using `shanghai_clock` or `@pinned_at` still run at their own instants: their travel nests inside. Sweep the
+suite at each of INSTANTS to find code and tests that only pass at some hours (docs/testing-clock.md).
 """
 
 import datetime
@@ -77,3 +85,59 @@ def shanghai_clock(request) -> Iterator[Clock]:
     """Runs the test at each of INSTANTS (Asia/Shanghai), the clock ticking from there."""
     with time_machine.travel(request.param, tick=True) as traveller:
         yield Clock(start=request.param, traveller=traveller)
+
+
+# --clock=ISO: the instant every test of the run starts at (None when the option is not given).
+CLOCK_OPTION = pytest.StashKey[datetime.datetime | None]()
+CLOCK_FIXTURE = "_clock_option"
+
+
+def parse_clock(value: str) -> datetime.datetime:
+    """The `--clock` instant: an ISO 8601 date-time, read as Asia/Shanghai wall time when it has no offset."""
+    try:
+        instant = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise pytest.UsageError(f"--clock={value}: not an ISO 8601 date-time (e.g. 2026-12-31T23:59+08:00)") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=SHANGHAI)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        metavar="ISO",
+        default=None,
+        help="run every test with the clock travelled to this instant, ticking (e.g. 2026-12-31T23:59+08:00; "
+        "without an offset: Asia/Shanghai wall time)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    value = config.getoption("clock", None)
+    config.stash[CLOCK_OPTION] = parse_clock(value) if value else None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    instant = config.stash.get(CLOCK_OPTION, None)
+    if instant is None:
+        return None
+    return f"clock: every test starts at {instant.isoformat()} ({instant.astimezone(SHANGHAI):%Y-%m-%d %H:%M} Shanghai)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Puts the `--clock` fixture first of every test's fixtures, ahead even of session-scoped ones."""
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names and CLOCK_FIXTURE in names and names[0] != CLOCK_FIXTURE:
+            names.remove(CLOCK_FIXTURE)
+            names.insert(0, CLOCK_FIXTURE)
+
+
+@pytest.fixture(autouse=True)
+def _clock_option(request: pytest.FixtureRequest) -> Iterator[time_machine.Traveller | None]:
+    """With `--clock=ISO`, travels to that instant (ticking) for the whole test; without it, does nothing."""
+    instant = request.config.stash.get(CLOCK_OPTION, None)
+    if instant is None:
+        yield None
+        return
+    with time_machine.travel(instant, tick=True) as traveller:
+        yield traveller

@@ -68,3 +68,14 @@ def committed_db(transactional_db, django_db_blocker):
 # The `shanghai_clock` fixture (tests/clock.py): runs a test at 00:05, 07:59 and 23:59 Asia/Shanghai, at the end of a
 # month and of a year, and on 1 January. Apply with `pytest.mark.usefixtures("shanghai_clock")`.
 from tests.clock import shanghai_clock  # noqa: E402, F401
+
+# isort: split
+# `--clock=ISO` (tests/clock.py): every test of the run starts with the clock travelled to that instant, before any
+# other fixture. `pytest -m "not e2e" --clock=2026-12-31T23:59+08:00`; the sweep is in docs/testing-clock.md.
+from tests.clock import (  # noqa: E402, F401
+    _clock_option,
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_report_header,
+)

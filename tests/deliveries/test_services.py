@@ -155,6 +155,7 @@ def test_the_same_bay_is_never_double_booked(store_a, consultant):
     assert Delivery.objects.count() == 3
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_bad_bay_past_time_and_foreign_actor_are_refused(store_a, store_b, consultant, make_staff):
     order = ready_order(store_a, consultant)
     with pytest.raises(ValidationError) as exc:
@@ -173,6 +174,7 @@ def test_bad_bay_past_time_and_foreign_actor_are_refused(store_a, store_b, consu
         services.delivery_schedule(actor=colleague, order=order, scheduled_at=slot(), bay="1号交车区")
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_reschedule_moves_the_slot_and_checks_the_bay(store_a, consultant, clerk):
     first = booked(store_a, consultant, when=slot(hour=10))
     second = booked(store_a, consultant, when=slot(hour=14))
@@ -499,6 +501,7 @@ def test_gift_shortage_is_flagged_and_the_consultant_told_once(store_a, consulta
     assert note.recipient_user == consultant and "雨伞" in note.subject and second.number in note.subject
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_reminder_goes_out_the_day_before_once(store_a, consultant):
     tomorrow = booked(store_a, consultant, when=slot(1, 15))
     later = booked(store_a, consultant, when=slot(3, 15))

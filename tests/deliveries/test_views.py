@@ -35,6 +35,7 @@ def clerk(store_a, make_staff):
     return make_staff("admin_clerk", store_a, full_name="李娜")
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_calendar_shows_the_week_and_books_a_ready_order(client, store_a, consultant, clerk):
     delivery = booked(store_a, consultant, when=slot(1, 10))
     order = ready_order(store_a, consultant)

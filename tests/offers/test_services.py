@@ -25,6 +25,7 @@ from tests.catalog.factories import (
     StockVehicleFactory,
     TrimFactory,
 )
+from tests.clock import pinned_at, shanghai
 from tests.customers.factories import CustomerFactory
 from tests.offers.helpers import D, catalogue, promotion
 
@@ -103,6 +104,7 @@ def test_an_offer_snapshots_the_marked_price_and_lists_every_line(consultant, cu
     assert AuditEntry.objects.filter(action="offer.created", target_id=str(offer.pk)).exists()
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_the_newest_marked_price_in_force_is_used_not_a_future_one(consultant, customer, cat, store_a):
     now = timezone.now()
     MarkedPriceFactory(store=store_a, trim=cat.trim, price=D("195000.00"), valid_from=now - datetime.timedelta(hours=1))
@@ -385,6 +387,7 @@ def test_acceptance_uses_up_budget_and_quantity_and_a_capped_out_promotion_is_re
     assert row["reasons"][0]["code"] == "budget_short"
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_offers_expire_after_their_validity(consultant, customer, cat):
     offer = make(consultant, customer, cat)
     later = timezone.now() + datetime.timedelta(days=30)
@@ -396,10 +399,51 @@ def test_offers_expire_after_their_validity(consultant, customer, cat):
         services.offer_accept(actor=consultant, offer=offer)
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_an_offer_is_valid_no_longer_than_its_promotions(consultant, customer, cat, store_a):
     promotion(store_a, ends_on=timezone.localdate() + datetime.timedelta(days=2))
     offer = make(consultant, customer, cat)
     assert offer.valid_until == timezone.localdate() + datetime.timedelta(days=2)
+
+
+@pinned_at(shanghai(2027, 1, 1, 0, 5), "new-year-00:05")
+def test_just_after_midnight_the_store_day_decides_which_promotions_run(
+    shanghai_clock, consultant, customer, cat, store_a
+):
+    # given, at 00:05 on 1 January (still 31 December in UTC), a promotion starting today and one that ended yesterday
+    today = shanghai_clock.today
+    starting = promotion(store_a, name="元旦特惠", starts_on=today, stacking_group="new")
+    ended = promotion(
+        store_a,
+        name="年末特惠",
+        starts_on=today - datetime.timedelta(days=30),
+        ends_on=today - datetime.timedelta(days=1),
+        stacking_group="old",
+    )
+    # when the consultant makes an offer with the best combination
+    offer = make(consultant, customer, cat)
+    # then today's promotion is in it and yesterday's is not; forced in, yesterday's is refused as expired
+    assert {line.promotion_id for line in offer.current.lines.all() if line.promotion_id} == {starting.pk}
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        make(consultant, customer, cat, promotion_ids=(ended.pk,))
+    assert f"expired on {ended.ends_on.isoformat()}" in errors_of(exc)["promotions"][0]
+
+
+@pinned_at(shanghai(2026, 11, 30, 23, 59), "month-end-23:59")
+def test_an_offer_expires_when_the_store_day_after_its_last_day_begins(
+    shanghai_clock, consultant, customer, cat, store_a
+):
+    # given an offer made at 23:59 on 30 November, valid until today (its promotion ends today)
+    promotion(store_a, ends_on=shanghai_clock.today)
+    offer = make(consultant, customer, cat)
+    assert offer.valid_until == shanghai_clock.today
+    # then it is still open in the last minute of its day
+    assert services.offers_expire_due() == 0
+    # and expires at 00:05 on 1 December, although UTC is still on 30 November
+    shanghai_clock.traveller.move_to(shanghai_clock.at(0, 5, days=1))
+    assert services.offers_expire_due() == 1
+    offer.refresh_from_db()
+    assert offer.status == "expired"
 
 
 def test_offers_follow_the_customer_through_a_merge(consultant, manager, customer, cat, store_a):
@@ -434,6 +478,7 @@ def test_bad_amounts_and_choices_are_refused_with_a_specific_message(
     assert counts() == before
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_an_expired_promotion_forced_into_an_offer_is_refused(consultant, customer, cat, store_a):
     old = promotion(
         store_a,
@@ -556,10 +601,15 @@ def test_group_wide_promotions_need_a_group_admin(store_a, make_staff):
     assert p.store is None
 
 
+def the_day_before_today() -> datetime.date:
+    return timezone.localdate() - datetime.timedelta(days=1)
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "fragment"),
     [
-        ({"ends_on": timezone.localdate() - datetime.timedelta(days=1)}, "ends_on", "cannot end before it starts"),
+        # a date is given as a callable, read when the test runs (on the test's clock), not when it is collected
+        ({"ends_on": the_day_before_today}, "ends_on", "cannot end before it starts"),
         ({"amount": "-5000"}, "amount", "cannot be negative"),
         ({"amount": ""}, "amount", "Enter the amount"),
         ({"kind": "percentage_discount", "percentage": "120"}, "percentage", "at most 100"),
@@ -573,6 +623,7 @@ def test_group_wide_promotions_need_a_group_admin(store_a, make_staff):
 )
 def test_bad_promotions_are_refused_with_a_specific_message(store_a, make_staff, fields, field, fragment):
     admin = make_staff("store_admin", store_a)
+    fields = {name: value() if callable(value) else value for name, value in fields.items()}
     with translation.override("en"), pytest.raises(ValidationError) as exc:
         services.promotion_create(actor=admin, store=store_a, **promotion_values(**fields))
     assert fragment in " ".join(errors_of(exc)[field])

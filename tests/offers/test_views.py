@@ -307,6 +307,7 @@ def test_store_admins_list_create_and_edit_promotions(store_a, admin, django_ass
     assert p.amount == D("3500.00")
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_a_promotion_ending_before_it_starts_is_refused_on_the_form(store_a, admin):
     today = timezone.localdate()
     data = {

@@ -139,6 +139,7 @@ def test_booking_by_series_picks_a_free_car_then_refuses(store_a, consultant, cu
         (lambda s: (at(s, 1, 9), at(s, 1, 12)), "end", "at most 120 minutes"),
     ],
 )
+@pytest.mark.usefixtures("shanghai_clock")
 def test_bad_slots_are_refused_with_a_specific_message(store_a, consultant, customer, car, when, field, text):
     start_at, end_at = when(store_a)
     with pytest.raises(ValidationError) as refused:
@@ -149,6 +150,7 @@ def test_bad_slots_are_refused_with_a_specific_message(store_a, consultant, cust
     assert not AuditEntry.objects.filter(action="testdrive.booked").exists()
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_closed_day_is_refused(store_a, consultant, customer, car):
     day = at(store_a, 1).date()
     store_a.opening_hours = {
@@ -162,6 +164,7 @@ def test_closed_day_is_refused(store_a, consultant, customer, car):
     assert "closed" in refused.value.message_dict["start"][0]
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_car_in_maintenance_or_with_expired_insurance_cannot_be_booked(store_a, consultant, customer):
     broken = DemoCarFactory(store_a, demo_status=DemoStatus.MAINTENANCE)
     with pytest.raises(ValidationError) as refused:
@@ -564,6 +567,7 @@ def test_fleet_status_needs_fleet_manage_and_flags_bookings(store_a, consultant,
         fleet.demo_car_set_status(actor=manager, vehicle=car, demo_status="maintenance")
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_insurance_alerts_are_sent_once(store_a, manager):
     DemoCarFactory(store_a, insurance_expires_on=timezone.localdate() + datetime.timedelta(days=10))
     DemoCarFactory(store_a, insurance_expires_on=timezone.localdate() + datetime.timedelta(days=100))
@@ -573,6 +577,7 @@ def test_insurance_alerts_are_sent_once(store_a, manager):
     assert Notification.objects.filter(kind="demo_car.insurance_expiring", recipient_user=manager).count() == 1
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_reminder_goes_the_day_before_once(store_a, consultant, customer, car):
     td = services.testdrive_confirm(actor=consultant, test_drive=book(consultant, store_a, customer, car, days=2))
     day_before = at(store_a, 1, 9)
@@ -583,6 +588,7 @@ def test_reminder_goes_the_day_before_once(store_a, consultant, customer, car):
     assert td.reminder_sent_at is not None
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_utilisation_counts_booked_hours(store_a, consultant, customer, car):
     book(consultant, store_a, customer, car, hour=10, minutes=120)
     day = at(store_a, 1).date()

@@ -69,6 +69,7 @@ def test_the_route_name_field_is_not_a_persons_name(client, store_a, make_staff)
 # ---------------------------------------------------------------- 2. cancel and no-show
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_no_show_is_offered_only_once_the_drive_was_due(client, store_a, consultant, customer, car):
     future = book(consultant, store_a, customer, car, consultant=consultant)
     client.force_login(consultant)

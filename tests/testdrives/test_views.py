@@ -31,6 +31,7 @@ def car(store_a):
     return DemoCarFactory(store_a, odometer_km=100)
 
 
+@pytest.mark.usefixtures("shanghai_clock")
 def test_day_view_shows_a_lane_per_car_and_consultant(
     client, store_a, consultant, customer, car, django_assert_max_num_queries
 ):
