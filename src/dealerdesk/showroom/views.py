@@ -26,7 +26,7 @@ from dealerdesk.core.pagination import keyset_page
 from dealerdesk.core.webforms import int_or
 from dealerdesk.customers.models import Customer
 from dealerdesk.customers.search import SearchTooBroad, search_customers
-from dealerdesk.customers.selectors import customer_get, grade_policies_for
+from dealerdesk.customers.selectors import customer_get, customer_visible_to, grade_policies_for
 
 from . import outcomes, pdf, selectors, services
 from .choices import IN_SHOWROOM, EnergyType, Material, VisitStatus, WalkaroundPoint
@@ -193,7 +193,10 @@ def visit_arrive(request: HttpRequest) -> HttpResponse:
 def presence_set(request: HttpRequest) -> HttpResponse:
     """Mark a consultant absent for today, or back."""
     store = _pick_store(request, _desk_stores(request))
-    consultant = User.objects.filter(pk=request.POST.get("consultant") or 0).first()
+    # only a person of this store: another store's staff id answers as a missing one (404)
+    consultant = (
+        User.objects.filter(pk=int_or(request.POST.get("consultant"), 0), memberships__store=store).distinct().first()
+    )
     if consultant is None:
         raise Http404
     try:
@@ -451,7 +454,8 @@ def visit_link_customer(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit_or_404(request, pk)
     customer = None
     if (request.POST.get("customer") or "").isdigit():
-        customer = Customer.objects.filter(pk=int(request.POST["customer"])).first()
+        # only a customer of the visit's store the person may see: any other id answers as a missing one (404)
+        customer = customer_visible_to(request.user).filter(pk=int(request.POST["customer"]), store=visit.store).first()
     if customer is None:
         raise Http404
     try:

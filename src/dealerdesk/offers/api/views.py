@@ -13,10 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from dealerdesk.accounts.models import DealerGroup
+from dealerdesk.accounts.permissions import user_can
 from dealerdesk.accounts.selectors import store_visible_to
 from dealerdesk.catalog.models import Brand, Series, Trim
 from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent, no_input, query_id
 from dealerdesk.core.api import error_responses as _errors
+from dealerdesk.core.errors import NotPermitted
 from dealerdesk.core.pagination import KeysetPagination
 from dealerdesk.customers.selectors import customer_visible_to
 
@@ -196,6 +198,8 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         )
         if customer is None:
             raise ValidationError({"customer": [_("There is no such customer, or you may not see them.")]})
+        if not user_can(request.user, "sales.sell", customer.store):  # as the page: pricing is the sellers'
+            raise NotPermitted(_("Only sales staff of the store can price offers."))
         offer_request = services.request_from_data(data.validated_data)
         quote = services.offer_quote(
             actor=request.user,

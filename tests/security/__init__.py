@@ -1,0 +1,1 @@
+"""Cross-cutting security proofs: the permission matrix of every route × role × store."""
