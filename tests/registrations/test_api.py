@@ -15,7 +15,11 @@ from tests.sales.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 S = RegistrationStatus
-YESTERDAY = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+
+
+def yesterday() -> str:
+    """The store-local day before the test's today, worked out when the test runs (never at import)."""
+    return (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
 
 
 def as_user(api, user):
@@ -47,7 +51,7 @@ def test_the_clerk_takes_a_registration_from_documents_to_plates_in_hand(api, cl
     response = client.post(f"/api/v1/registrations/{pk}/submit/", {"office": "深圳市车管所"}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "submitted"
     response = client.post(
-        f"/api/v1/registrations/{pk}/plate/", {"plate": "粤BD12345", "licence_issued_on": YESTERDAY}, format="json"
+        f"/api/v1/registrations/{pk}/plate/", {"plate": "粤BD12345", "licence_issued_on": yesterday()}, format="json"
     )
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "plate_issued" and response.json()["plate"] == "粤BD12345"
@@ -82,9 +86,9 @@ def test_a_bad_plate_is_400_and_a_used_plate_409(api, store_a, clerk, order):
     StockVehicleFactory(store=store_a, is_demo=True, plate="粤B66666")
     client = as_user(api, clerk)
     url = f"/api/v1/registrations/{registration.pk}/plate/"
-    response = client.post(url, {"plate": "粤B1234", "licence_issued_on": YESTERDAY}, format="json")
+    response = client.post(url, {"plate": "粤B1234", "licence_issued_on": yesterday()}, format="json")
     assert response.status_code == 400 and "粤BD12345" in response.json()["plate"][0]
-    response = client.post(url, {"plate": "粤B66666", "licence_issued_on": YESTERDAY}, format="json")
+    response = client.post(url, {"plate": "粤B66666", "licence_issued_on": yesterday()}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "plate_in_use"
     assert StockVehicle.objects.get(pk=order.stock_vehicle_id).plate == ""
 
@@ -98,7 +102,7 @@ def test_the_consultant_records_a_registration_by_the_customer(api, consultant, 
     response = client.post(f"/api/v1/registrations/{pk}/submit/", {}, format="json")
     assert response.status_code == 403  # consultants do not submit
     response = client.post(
-        f"/api/v1/registrations/{pk}/plate/", {"plate": "粤B A1234", "licence_issued_on": YESTERDAY}, format="json"
+        f"/api/v1/registrations/{pk}/plate/", {"plate": "粤B A1234", "licence_issued_on": yesterday()}, format="json"
     )
     assert response.status_code == 200 and response.json()["status"] == "completed"
     assert response.json()["plate"] == "粤BA1234"
