@@ -87,12 +87,11 @@ def set_promotion(page: Page, row: Locator, *, checked: bool) -> None:
     expect(box).to_be_checked(checked=checked)
 
 
-def test_walk_in_is_assigned_advised_and_leaves_with_a_stacked_offer_pdf(live_app, page, shot):
-    name = "测试" + "".join(random.choices(NAME_CHARS, k=4))
-    mobile = f"139{random.randint(0, 99_999_999):08d}"
-
-    # given the receptionist at the desk, with 王磊 free in the rotation
+def reception_logs_walk_in_for_wang_lei(page: Page, live_app: str, name: str, mobile: str, shot) -> str:
+    """As the receptionist: log a first-visit walk-in of two, hand them to 王磊 (made free first), register the visitor
+    (name, mobile, marketing-call consent). Returns the visit's URL; reception stays logged in."""
     log_in(page, live_app, "reception")
+    # given the receptionist at the desk, with 王磊 free in the rotation
     free_the_consultant(page, live_app)
     shot("1-desk")
 
@@ -136,6 +135,16 @@ def test_walk_in_is_assigned_advised_and_leaves_with_a_stacked_offer_pdf(live_ap
     # then the visit names the customer
     expect(page.get_by_test_id("visit-facts")).to_contain_text(name)
     shot("5-registered")
+
+    return visit_url
+
+
+def test_walk_in_is_assigned_advised_and_leaves_with_a_stacked_offer_pdf(live_app, page, shot):
+    name = "测试" + "".join(random.choices(NAME_CHARS, k=4))
+    mobile = f"139{random.randint(0, 99_999_999):08d}"
+
+    # given reception logged a walk-in, handed them to 王磊 and registered them
+    visit_url = reception_logs_walk_in_for_wang_lei(page, live_app, name, mobile, shot)
     log_out(page)
 
     # when 王磊 opens his visitor from the visits list and takes their needs

@@ -85,6 +85,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "consultants": consultants,
         "consultant": consultant,
         "q": request.GET.get("q", ""),
+        # The clerk records payments here but does not see offers: no link to a page that would refuse them.
+        "sees_offers": any(
+            user_can(user, "sales.sell", s) or user_can(user, "sales.approve_discount", s) for s in stores
+        ),
     }
     return render(request, "sales/order_list.html", context)
 
