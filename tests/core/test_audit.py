@@ -138,6 +138,6 @@ def test_the_trail_shows_changes_with_field_names_and_choice_labels(store_a, mak
     labels = dict(stage.flatchoices)
     assert f"{stage.verbose_name}" in html or "阶段" in html
     assert f"{labels['lead']} → {labels['ordered']}" in html  # choice labels, not codes
-    assert "reason" in html and "客户要求" in html  # a key that is no field stays as it is
+    assert "原因" in html and "客户要求" in html  # a key that is no field has a registered label (issue #10.12)
     assert "{'stage'" not in html  # no raw Python data
     assert "lights、tyres" in html and "VIP、转介绍" in html  # nested values read as lists

@@ -312,7 +312,9 @@ def test_consultant_cannot_reassign_and_reason_is_required(store_a, consultant, 
 def test_needs_keep_history(store_a, consultant):
     customer = create(consultant, store_a)
     services.need_record(actor=consultant, customer=customer, budget_min=150000, budget_max=200000, body_type="suv")
-    services.need_record(actor=consultant, customer=customer, budget_min=200000, budget_max=250000, energy_type="bev")
+    services.need_record(
+        actor=consultant, customer=customer, budget_min=200000, budget_max=250000, energy_types=["bev"]
+    )
     needs = PurchaseNeed.objects.filter(customer=customer).order_by("id")
     assert [n.is_current for n in needs] == [False, True]
 

@@ -3,9 +3,11 @@ completes the preparation checklist, records the licence, generates the agreemen
 pdftotext) and has it accepted with a typed name and a drawn signature, starts and completes the drive; the
 customer rates it on the feedback page, and the feedback appears on the customer's timeline."""
 
+import os
 import random
 import re
 import subprocess
+import sys
 
 from playwright.sync_api import Page, expect
 
@@ -13,6 +15,38 @@ DEMO_PASSWORD = "Demo@2026"
 STORE = "sz-futian"
 LICENCE = "11010519491231002X"
 NAME_CHARS = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国志红"
+
+
+def on_the_server(code: str) -> None:
+    """Run Python in the live server's database (dev settings, its own SQLite file)."""
+    env = {
+        **os.environ,
+        "DEALERDESK_VAR": os.environ["DEALERDESK_E2E_VAR"],
+        "DJANGO_SETTINGS_MODULE": "dealerdesk.config.settings.dev",
+    }
+    env.pop("DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "dealerdesk", "shell", "-c", code], env=env, check=True, capture_output=True, timeout=120
+    )
+
+
+def move_to_now(number: str, *, started_minutes_ago: int | None = None) -> None:
+    """The drive is booked days ahead and a drive starts only near its slot (issue #10.6): the browser cannot wait
+    for that day, so the booking is moved to now (as the consultant's reschedule on the day would), or its start
+    is put back as if the customer had driven for a while (a drive lasts at least 10 minutes)."""
+    pk = int(number.removeprefix("SJ"))
+    if started_minutes_ago is None:
+        change = (
+            "s = now - timedelta(minutes=5); d = td.end_at - td.start_at; b = td.blocked_until - td.end_at; "
+            "TestDrive.objects.filter(pk=td.pk).update(start_at=s, end_at=s + d, blocked_until=s + d + b)"
+        )
+    else:
+        change = f"TestDrive.objects.filter(pk=td.pk).update(started_at=now - timedelta(minutes={started_minutes_ago}))"
+    on_the_server(
+        "from datetime import timedelta; from django.utils import timezone; "
+        "from dealerdesk.testdrives.models import TestDrive; "
+        f"now = timezone.now(); td = TestDrive.objects.get(pk={pk}); {change}"
+    )
 
 
 def log_in(page: Page, live_app: str, username: str) -> None:
@@ -127,7 +161,12 @@ def test_public_booking_to_feedback_on_the_timeline(live_app, page, shot):
     ).stdout.decode()
     assert f"乙方确认：{name}" in signed_text
 
-    # the drive: briefing, start, end with the odometer
+    # the drive is days ahead: the page says to reschedule instead of offering the start
+    expect(page.get_by_test_id("start-refusal")).to_be_visible()
+    expect(page.get_by_test_id("start")).to_have_count(0)
+    # on the day (the booking moved to now), the drive: briefing, start, end with the odometer
+    move_to_now(number)
+    page.reload()
     start = page.get_by_test_id("form-start")
     for box_ in start.locator("input[name=briefing]").all():
         box_.check()
@@ -136,6 +175,7 @@ def test_public_booking_to_feedback_on_the_timeline(live_app, page, shot):
     page.get_by_test_id("start").click()
     ok(page)
     expect(page.get_by_test_id("status-in_progress")).to_be_visible()
+    move_to_now(number, started_minutes_ago=20)
     page.get_by_test_id("form-complete").locator("#e-odo").fill(str(odometer_out - 1))
     page.get_by_test_id("complete").click()
     expect(page.get_by_test_id("step-errors")).to_contain_text(str(odometer_out))  # below out: refused

@@ -58,6 +58,13 @@ DELIVERERS = frozenset({CON, MGR, CLERK, SADM, GADM})  # sales.sell or paperwork
 GIFT_KEEPERS = frozenset({CLERK, SADM, GADM})  # store.manage or paperwork.manage
 DESK = frozenset({REC, MGR, SADM, GADM})  # who runs the reception desk (visits.log, and managers)
 NOT_CONSULTANT = frozenset({REC, MGR, CARE, CLERK, SADM, GADM})  # visits: a consultant sees only visits given to them
+CARE_DESK = frozenset({CARE, GADM})  # care.manage
+# the care desk reads the store's deliveries and test drives (its calls are about them), acts on none of them
+DELIVERY_READERS = DELIVERERS | {CARE}
+DRIVE_READERS = EDITORS | {CARE}
+LICENCE_REVEALERS = SELLERS | {CARE}  # the customer page's reveal rule: customers.reveal and the customer visible
+SCRIPT_EDITORS = frozenset({CARE, SADM, GADM})  # care.manage or store.manage: the call scripts
+CALL_READERS = SELLERS | {CARE}  # a follow-up's call page: the care desk, or who may complete it (assignee, managers)
 
 
 @dataclass(frozen=True)
@@ -113,12 +120,19 @@ ADMIN_ROW = Row(own=everyone(LOGIN), askers=(REC, GADM))
 
 TABLE: dict[tuple[str, str], Row] = {
     # ---------------------------------------------------------------- the work queues (customers.urls_work)
-    ("my_day", "GET"): read(SELLERS),
+    ("my_day", "GET"): read(SELLERS | {CARE}),  # care: a redirect to the care day
     ("manager_desk", "GET"): read(MANAGERS),
     ("customers_reassign", "POST"): act(MANAGERS),
     ("loss_request_decide", "POST"): act(MANAGERS),
     ("feedback_status", "POST"): act(STORE_WIDE, status="in_progress"),
     ("customer_report", "GET"): read(REPORTERS),
+    # ---------------------------------------------------------------- the care desk (care.urls)
+    ("care_day", "GET"): read(CARE_DESK),
+    ("care_call", "GET"): read(CALL_READERS),  # the case's follow-up is the consultant's own (a sales call)
+    ("care_call_complete", "POST"): act(SELLERS),  # care: not its call (a sales call given to the consultant)
+    ("care_script_list", "GET"): read(SCRIPT_EDITORS),
+    ("care_script_edit", "GET"): read(SCRIPT_EDITORS),
+    ("care_script_edit", "POST"): act(SCRIPT_EDITORS),
     ("customer_report_xlsx", "GET"): read(REPORTERS),
     # ---------------------------------------------------------------- customers (pages)
     ("customer_list", "GET"): read(ALL),  # each sees only the customers they may (scoped list)
@@ -138,6 +152,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("customer_contact", "POST"): act(SELLERS, kind="wechat", value="wx_matrix"),
     ("customer_export", "GET"): read(SELLERS),
     ("grade_settings", "GET"): read(ADMINS),
+    ("lead_source_settings", "GET"): read(ADMINS),
     ("customer_more", "GET"): read(REVEALERS),
     ("customer_feedback_add", "POST"): act(REVEALERS),
     ("customer_subject_request", "POST"): act(STORE_WIDE),
@@ -234,9 +249,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("demo_car_list", "GET"): read(EDITORS),
     ("demo_car_status", "POST"): act(MANAGERS, demo_status="maintenance", reason="保养"),
     ("testdrive_settings", "GET"): read(MANAGERS),
-    ("testdrive_detail", "GET"): read(EDITORS),
-    ("testdrive_licence_reveal", "POST"): act(SELLERS),
-    ("testdrive_agreement_pdf", "GET"): read(EDITORS),
+    ("testdrive_detail", "GET"): read(DRIVE_READERS),
+    ("testdrive_licence_reveal", "POST"): act(LICENCE_REVEALERS),
+    ("testdrive_agreement_pdf", "GET"): read(DRIVE_READERS),
     ("testdrive_step", "POST"): act(EDITORS),  # the "confirm" step
     ("testdrive_public_book", "GET"): public(),
     ("testdrive_public_slots", "GET"): public(),
@@ -265,7 +280,7 @@ TABLE: dict[tuple[str, str], Row] = {
     # ---------------------------------------------------------------- deliveries (pages)
     ("delivery_calendar", "GET"): read(DELIVERERS),
     ("delivery_book", "POST"): act(DELIVERERS),
-    ("delivery_detail", "GET"): read(DELIVERERS),
+    ("delivery_detail", "GET"): read(DELIVERY_READERS),
     ("delivery_reschedule", "POST"): act(DELIVERERS),
     ("delivery_pdi", "POST"): act(DELIVERERS),
     ("delivery_document", "POST"): act(DELIVERERS),
@@ -275,10 +290,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("delivery_handover", "POST"): act(SELLERS),
     ("delivery_promised_gift", "POST"): act(SELLERS, action="handed_over"),
     ("delivery_confirm", "POST"): act(SELLERS),
-    ("delivery_pdf", "GET"): read(DELIVERERS),
+    ("delivery_pdf", "GET"): read(DELIVERY_READERS),
     ("delivery_photos", "POST"): act(DELIVERERS),
-    ("delivery_photo", "GET"): read(DELIVERERS),
-    ("delivery_photo_thumbnail", "GET"): read(DELIVERERS),
+    ("delivery_photo", "GET"): read(DELIVERY_READERS),
+    ("delivery_photo_thumbnail", "GET"): read(DELIVERY_READERS),
     ("delivery_photo_delete", "POST"): act(SELLERS),  # the uploader (the consultant) or a manager
     ("delivery_settings", "GET"): read(ADMINS),
     ("gift_list", "GET"): read(DELIVERERS),
@@ -327,6 +342,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("store-list", "GET"): read(ALL),
     ("store-detail", "GET"): read(ALL),
     # ---------------------------------------------------------------- API: customers
+    ("api-lead-source-list", "GET"): read(ALL),
     ("api-customer-list", "GET"): read(ALL),
     ("api-customer-list", "POST"): act(EDITORS, name="测试客户", mobile="13800138999", store="@store"),
     ("api-customer-search", "POST"): act(ALL, q="客户"),
@@ -415,9 +431,9 @@ TABLE: dict[tuple[str, str], Row] = {
         EDITORS, customer="@customer", demo_car="@demo_car", start="@slot", channel="walk_in"
     ),
     ("api-testdrive-availability", "GET"): read(EDITORS, query={"store": "@store"}),
-    ("api-testdrive-detail", "GET"): read(EDITORS),
-    ("api-testdrive-agreement-pdf", "GET"): read(EDITORS),
-    ("api-testdrive-calendar", "GET"): read(EDITORS),
+    ("api-testdrive-detail", "GET"): read(DRIVE_READERS),
+    ("api-testdrive-agreement-pdf", "GET"): read(DRIVE_READERS),
+    ("api-testdrive-calendar", "GET"): read(DRIVE_READERS),
     ("api-testdrive-accept-agreement", "POST"): act(SELLERS, typed_name="张三"),
     ("api-testdrive-agreement", "POST"): act(SELLERS),
     ("api-testdrive-cancel", "POST"): act(EDITORS, reason="客户改期"),
@@ -430,7 +446,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("api-testdrive-licence", "POST"): act(
         SELLERS, number="11010519491231002X", licence_class="C1", expires_on="@in900d"
     ),
-    ("api-testdrive-licence-reveal", "POST"): act(SELLERS),
+    ("api-testdrive-licence-reveal", "POST"): act(LICENCE_REVEALERS),
     ("api-testdrive-no-show", "POST"): act(EDITORS, reason="未到店"),
     ("api-testdrive-prepare", "POST"): act(SELLERS),
     ("api-testdrive-reschedule", "POST"): act(EDITORS, start="@slot"),
@@ -469,19 +485,19 @@ TABLE: dict[tuple[str, str], Row] = {
     # ---------------------------------------------------------------- API: deliveries and gifts
     ("api-delivery-list", "GET"): read(ALL),
     ("api-delivery-list", "POST"): act(DELIVERERS, order="@signed_order", scheduled_at="@slot", bay="1号交车区"),
-    ("api-delivery-detail", "GET"): read(DELIVERERS),
-    ("api-delivery-confirmation-pdf", "GET"): read(DELIVERERS),
+    ("api-delivery-detail", "GET"): read(DELIVERY_READERS),
+    ("api-delivery-confirmation-pdf", "GET"): read(DELIVERY_READERS),
     ("api-delivery-confirm", "POST"): act(SELLERS, customer_name="张三"),
     ("api-delivery-documents", "POST"): act(DELIVERERS, kind="keys"),
     ("api-delivery-gifts", "POST"): act(DELIVERERS, gift="@gift", quantity=1),
     ("api-delivery-handover", "POST"): act(SELLERS, explained=[], odometer_km=5),
     ("api-delivery-origin", "POST"): act(DELIVERERS, origin="transfer", note="调车"),
     ("api-delivery-pdi", "POST"): act(DELIVERERS, item="exterior", passed=True),
-    ("api-delivery-photos", "GET"): read(DELIVERERS),
+    ("api-delivery-photos", "GET"): read(DELIVERY_READERS),
     ("api-delivery-photos", "POST"): act(DELIVERERS),
-    ("api-delivery-photo", "GET"): read(DELIVERERS),
+    ("api-delivery-photo", "GET"): read(DELIVERY_READERS),
     ("api-delivery-photo", "DELETE"): act(SELLERS),  # the uploader (the consultant) or a manager
-    ("api-delivery-photo-thumbnail", "GET"): read(DELIVERERS),
+    ("api-delivery-photo-thumbnail", "GET"): read(DELIVERY_READERS),
     ("api-delivery-prepare", "POST"): act(DELIVERERS),
     ("api-delivery-promised-gift-hand-over", "POST"): act(SELLERS),
     ("api-delivery-promised-gift-substitute", "POST"): act(SELLERS, substitute="香薰", reason="缺货"),

@@ -74,8 +74,10 @@ def accept_agreement(consultant, td):
     return services.agreement_accept(actor=consultant, test_drive=td, typed_name=td.customer.name)
 
 
-def start(consultant, td, odometer_out=1000):
+def start(consultant, td, odometer_out=1000, now=None):
+    """Start the drive at `now`, by default a few minutes into its slot (a drive starts only near its slot)."""
     return services.testdrive_start(
+        now=now or td.start_at + datetime.timedelta(minutes=3),
         actor=consultant,
         test_drive=td,
         odometer_out=odometer_out,
@@ -89,4 +91,9 @@ def drive_to_completed(consultant, td, odometer_out=1000, odometer_in=1012):
     td = prepare(consultant, td)
     accept_agreement(consultant, td)
     td = start(consultant, td, odometer_out)
-    return services.testdrive_complete(actor=consultant, test_drive=td, odometer_in=odometer_in)
+    return services.testdrive_complete(
+        actor=consultant,
+        test_drive=td,
+        odometer_in=odometer_in,
+        now=td.started_at + datetime.timedelta(minutes=services.MIN_DRIVE_MINUTES + 20),
+    )

@@ -5,8 +5,10 @@ import datetime
 import subprocess
 
 import pytest
+import time_machine
 from django.utils import timezone
 
+from dealerdesk.testdrives import services
 from dealerdesk.testdrives.choices import BriefingItem
 from dealerdesk.testdrives.models import TestDrive
 from tests.customers.factories import CustomerFactory
@@ -126,7 +128,9 @@ def test_every_step_through_the_api(api, store_a, consultant, customer, car):
         },
         format="json",
     )
-    assert r.status_code == 409 and r.json()["code"] == "agreement_not_accepted"
+    # today, a day before its slot, the drive cannot start at all: the consultant is told to reschedule first
+    assert r.status_code == 409 and r.json()["code"] == "testdrive_outside_slot"
+    assert TestDrive.objects.get(pk=td.pk).status == "prepared"
     assert client.post(f"{url}/agreement/", {}, format="json").status_code == 200
     pdf = client.get(f"{url}/agreement.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
@@ -134,21 +138,24 @@ def test_every_step_through_the_api(api, store_a, consultant, customer, car):
     assert "试乘试驾协议" in text and "陈晓明" in text
     r = client.post(f"{url}/accept-agreement/", {"typed_name": "陈晓明"}, format="json")
     assert r.status_code == 200
-    r = client.post(
-        f"{url}/start/",
-        {
-            "odometer_out": 500,
-            "first_driver": "customer",
-            "briefing": list(BriefingItem.values),
-            "precautions_acknowledged": True,
-        },
-        format="json",
-    )
-    assert r.json()["status"] == "in_progress"
-    r = client.post(f"{url}/complete/", {"odometer_in": 499}, format="json")
-    assert r.status_code == 400 and "odometer_in" in r.json()
-    r = client.post(f"{url}/complete/", {"odometer_in": 515}, format="json")
-    assert r.json()["status"] == "completed" and r.json()["distance_km"] == 15
+    # the drive happens in its slot (tomorrow): the clock goes there
+    with time_machine.travel(td.start_at + datetime.timedelta(minutes=2), tick=True) as traveller:
+        r = client.post(
+            f"{url}/start/",
+            {
+                "odometer_out": 500,
+                "first_driver": "customer",
+                "briefing": list(BriefingItem.values),
+                "precautions_acknowledged": True,
+            },
+            format="json",
+        )
+        assert r.json()["status"] == "in_progress"
+        traveller.shift(datetime.timedelta(minutes=services.MIN_DRIVE_MINUTES + 5))
+        r = client.post(f"{url}/complete/", {"odometer_in": 499}, format="json")
+        assert r.status_code == 400 and "odometer_in" in r.json()
+        r = client.post(f"{url}/complete/", {"odometer_in": 515}, format="json")
+        assert r.json()["status"] == "completed" and r.json()["distance_km"] == 15
     r = client.post(
         f"{url}/check/",
         {"damage": False, "energy_percent": 70, "clean": True, "equipment_returned": True},

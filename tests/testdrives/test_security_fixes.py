@@ -3,6 +3,7 @@ counts a mobile's bookings only when made; the public answer does not tell wheth
 feedback comments stay out of the audit trail; odometer readings are plausible (a fleet manager corrects a wrong
 one); the public slots fragment is closed with the booking page."""
 
+import datetime
 import json
 
 import pytest
@@ -348,12 +349,13 @@ def test_a_drive_of_more_than_1000_km_is_refused_as_a_typo(store_a, consultant, 
     td = prepare(consultant, book(consultant, store_a, customer, car, consultant=consultant))
     accept_agreement(consultant, td)
     td = start(consultant, td, odometer_out=1000)
+    later = td.started_at + datetime.timedelta(minutes=40)
     with pytest.raises(ValidationError) as refused:
-        services.testdrive_complete(actor=consultant, test_drive=td, odometer_in=2001)
+        services.testdrive_complete(actor=consultant, test_drive=td, odometer_in=2001, now=later)
     assert "odometer_in" in refused.value.message_dict
     car.refresh_from_db()
     assert car.odometer_km == 1000
-    done = services.testdrive_complete(actor=consultant, test_drive=td, odometer_in=2000)
+    done = services.testdrive_complete(actor=consultant, test_drive=td, odometer_in=2000, now=later)
     assert done.distance_km == 1000
 
 

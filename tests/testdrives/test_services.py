@@ -434,6 +434,7 @@ def test_start_briefing_and_odometer_rules(store_a, consultant, customer, car):
             first_driver="",
             briefing=["controls"],
             precautions_acknowledged=False,
+            now=td.start_at,
         )
     errors = refused.value.message_dict
     assert {"odometer_out", "first_driver", "briefing", "precautions_acknowledged"} <= set(errors)
@@ -444,7 +445,9 @@ def test_odometer_in_below_out_is_refused(store_a, consultant, customer, car):
     accept_agreement(consultant, td)
     td = start(consultant, td, 1000)
     with pytest.raises(ValidationError) as refused:
-        services.testdrive_complete(actor=consultant, test_drive=td, odometer_in=990)
+        services.testdrive_complete(
+            actor=consultant, test_drive=td, odometer_in=990, now=td.started_at + datetime.timedelta(minutes=30)
+        )
     assert "below the odometer out" in refused.value.message_dict["odometer_in"][0]
     td.refresh_from_db()
     assert td.status == "in_progress"

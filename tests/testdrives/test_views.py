@@ -1,9 +1,11 @@
 """Test-drive pages: day view lanes, booking form with 409 and next free slots, the steps on the booking page,
 the fleet, my day, the public booking and feedback pages, and query-count guards."""
 
+import datetime
 import re
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from dealerdesk.customers.models import Customer
@@ -96,16 +98,20 @@ def test_steps_on_the_booking_page(client, store_a, consultant, customer, car, d
     step("agreement")
     r = step("accept", typed_name="陈晓明")
     assert r.status_code == 302
-    step(
-        "start",
-        odometer_out="100",
-        first_driver="customer",
-        briefing=["controls", "assistance", "route", "safety"],
-        precautions_acknowledged="on",
-    )
-    r = step("complete", odometer_in="90")
-    assert r.status_code == 400
-    step("complete", odometer_in="111")
+    # the drive happens in its slot (tomorrow): the clock goes there
+    with time_machine.travel(td.start_at + datetime.timedelta(minutes=2), tick=True) as traveller:
+        client.force_login(consultant)  # a day later the idle logout has ended yesterday's session
+        step(
+            "start",
+            odometer_out="100",
+            first_driver="customer",
+            briefing=["controls", "assistance", "route", "safety"],
+            precautions_acknowledged="on",
+        )
+        traveller.shift(datetime.timedelta(minutes=services.MIN_DRIVE_MINUTES + 5))
+        r = step("complete", odometer_in="90")
+        assert r.status_code == 400
+        step("complete", odometer_in="111")
     td.refresh_from_db()
     assert td.status == "completed" and td.distance_km == 11
     pdf = client.get(reverse("testdrive_agreement_pdf", args=[td.pk]))

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("reception_desk", _("Reception"), "door-open", "visits.log"),
     ("traffic_board", _("Showroom"), "people", "store.view"),
     ("my_day", _("My day"), "calendar-check", "sales.sell"),
+    ("care_day", _("Care calls"), "headset", "care.manage"),
     ("customer_list", _("Customers"), "person-vcard", "store.view"),
     ("manager_desk", _("Manager desk"), "clipboard-check", "customers.assign"),
     ("catalog_home", _("Catalogue"), "car-front", "store.view"),
@@ -24,6 +25,7 @@ NAVIGATION = [
 # Less frequent, administrative pages: shown in a "Management" menu.
 MANAGEMENT = [
     ("customer_report", _("Customer report"), "bar-chart", "reports.view_store"),
+    ("traffic_report", _("Traffic report"), "graph-up", "reports.view_store"),
     ("promotion_list", _("Promotions"), "tags", "store.manage"),
     ("demo_car_list", _("Demo cars"), "car-front-fill", "fleet.manage"),
     ("contract_template_list", _("Contract templates"), "file-ruled", "store.manage"),
@@ -34,6 +36,8 @@ MANAGEMENT = [
     ("outbox_list", _("Outbox"), "send", "store.view_outbox"),
     ("staff_list", _("Staff"), "people", "store.manage"),
     ("grade_settings", _("Intent grades"), "sliders", "store.manage"),
+    ("care_script_list", _("Call scripts"), "file-text", ("care.manage", "store.manage")),
+    ("lead_source_settings", _("Lead sources"), "signpost-split", "store.manage"),
 ]
 
 

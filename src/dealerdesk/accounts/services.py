@@ -29,6 +29,65 @@ def user_set_language(*, actor: User, language: str) -> User:
     return actor
 
 
+# ---------------------------------------------------------------- what a staff action allows (one rule each)
+# The staff page asks these before it offers a button, and the services ask them again before acting: an action the
+# page shows works, and one that would be refused is not shown (issue #10.15).
+
+
+def _is_group_admin_of(actor: User, store: Store) -> bool:
+    return actor.is_superuser or Role.GROUP_ADMIN in actor.roles_in(store.pk)
+
+
+def staff_roles_grantable(actor: User, store: Store) -> list[tuple[str, str]]:
+    """(code, label) of the roles the actor may give in the store: a group administrator is appointed by another."""
+    if not user_can(actor, "store.manage", store):
+        return []
+    return [(c, label) for c, label in Role.choices if c != Role.GROUP_ADMIN or _is_group_admin_of(actor, store)]
+
+
+def staff_reset_refusal(actor: User, store: Store, user: User, *, is_group_admin: bool | None = None) -> str | None:
+    """Why the actor may not give `user` a new password in `store`, or None when they may. `is_group_admin` (whether
+    `user` is a group administrator anywhere) saves the query when the caller knows it."""
+    if not user_can(actor, "store.manage", store):
+        return str(NotPermitted.default_message)
+    if is_group_admin is None:
+        is_group_admin = Membership.objects.filter(user=user, role=Role.GROUP_ADMIN, is_active=True).exists()
+    if user.is_superuser or (is_group_admin and not _is_group_admin_of(actor, store)):
+        return str(_("Only a group administrator can reset this person's password."))
+    return None
+
+
+def staff_remove_refusal(actor: User, membership: Membership, *, is_group_admin: bool | None = None) -> str | None:
+    """Why the actor may not take this role away, or None when they may."""
+    if not user_can(actor, "store.manage", membership.store_id):
+        return str(NotPermitted.default_message)
+    if membership.user_id == actor.pk and membership.role in (Role.STORE_ADMIN, Role.GROUP_ADMIN):
+        return str(_("You cannot take away your own administrator role; ask another administrator."))
+    if is_group_admin is None:
+        is_group_admin = Membership.objects.filter(
+            user_id=membership.user_id, role=Role.GROUP_ADMIN, is_active=True
+        ).exists()
+    if is_group_admin and not _is_group_admin_of(actor, membership.store):
+        return str(_("Only a group administrator can change a group administrator's roles."))
+    return None
+
+
+def staff_actions(actor: User, store: Store, members: list[Membership]) -> dict[int, dict[str, bool]]:
+    """{membership id: {"reset": bool, "remove": bool}}: what the staff page offers on each row, in one query."""
+    group_admins = set(
+        Membership.objects.filter(
+            user_id__in={m.user_id for m in members}, role=Role.GROUP_ADMIN, is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    return {
+        m.pk: {
+            "reset": staff_reset_refusal(actor, store, m.user, is_group_admin=m.user_id in group_admins) is None,
+            "remove": staff_remove_refusal(actor, m, is_group_admin=m.user_id in group_admins) is None,
+        }
+        for m in members
+    }
+
+
 @transaction.atomic
 def membership_grant(*, actor: User, user: User, store: Store, role: str) -> Membership:
     """Give a person a role in a store. Only a store admin of that store (or a group admin) may."""
@@ -132,11 +191,9 @@ def staff_reset_password(*, actor: User, store: Store, user: User) -> str:
         raise NotPermitted()
     if not Membership.objects.filter(user=user, store=store, is_active=True).exists():
         raise NotPermitted(_("This person does not work in this store."))
-    if user.is_superuser or (
-        Membership.objects.filter(user=user, role=Role.GROUP_ADMIN, is_active=True).exists()
-        and Role.GROUP_ADMIN not in actor.roles_in(store.pk)
-    ):
-        raise NotPermitted(_("Only a group administrator can reset this person's password."))
+    refusal = staff_reset_refusal(actor, store, user)
+    if refusal:
+        raise NotPermitted(refusal)
     password = _temporary_password()
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -152,6 +209,11 @@ def staff_remove_role(*, actor: User, membership: Membership) -> Membership:
         raise DomainError(
             _("You cannot take away your own administrator role; ask another administrator."), code="own_admin_role"
         )
+    if not user_can(actor, "store.manage", membership.store_id):
+        raise NotPermitted()
+    refusal = staff_remove_refusal(actor, membership)
+    if refusal:
+        raise NotPermitted(refusal)
     membership = membership_revoke(actor=actor, membership=membership)
     user = membership.user
     if user.is_active and not Membership.objects.filter(user=user, is_active=True).exists():

@@ -12,16 +12,17 @@ from django.views.decorators.http import require_POST
 
 from dealerdesk.core import audit_display
 from dealerdesk.core import services as core_services
+from dealerdesk.core.audit import ACTION_LABELS, action_label
 from dealerdesk.core.errors import DomainError
 from dealerdesk.core.models import Notification
 from dealerdesk.core.pagination import keyset_page
+from dealerdesk.core.transports import error_text
 from dealerdesk.core.webforms import int_or as _int
 
 from . import queues, selectors, services
 from .forms import LanguageForm, LoginForm
 from .models import Membership
 from .permissions import user_can
-from .roles import Role
 
 LOCKED_MESSAGE = gettext_noop(
     "Too many failed logins: this account is locked for 15 minutes. Try again later or ask your store administrator."
@@ -120,6 +121,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "stores": selectors.store_visible_to(request.user),
         "store_code": store_code,
         "action": action,
+        # the filter offers the actions by their labels in the reader's language, not codes to type (issue #10.12)
+        "action_choices": sorted(((code, action_label(code)) for code in ACTION_LABELS), key=lambda c: c[1]),
     }
     return render(request, "accounts/audit_list.html", context)
 
@@ -135,11 +138,16 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 def _staff_page(request: HttpRequest, stores: list, *, status: int = 200, **extra) -> HttpResponse:
     form_store = extra.get("form", {}).get("store")
-    rows = [
-        {"store": s, "members": list(selectors.staff_of_store(request.user, s)), "mine": s.pk == form_store}
-        for s in stores
-    ]
-    context = {"rows": rows, "roles": Role.choices, "errors": {}, "form": {}, **extra}
+    rows = []
+    for s in stores:
+        members = list(selectors.staff_of_store(request.user, s))
+        # only the actions the services will carry out are offered (the same rule, asked before the click)
+        actions = services.staff_actions(request.user, s, members)
+        for m in members:
+            m.can_reset, m.can_remove = actions[m.pk]["reset"], actions[m.pk]["remove"]
+        roles = services.staff_roles_grantable(request.user, s)
+        rows.append({"store": s, "members": members, "mine": s.pk == form_store, "roles": roles})
+    context = {"rows": rows, "errors": {}, "form": {}, **extra}
     response = render(request, "accounts/staff_list.html", context, status=status)
     if extra.get("issued"):
         response["Cache-Control"] = "no-store, private"  # a one-time password must not stay in any cache
@@ -201,6 +209,8 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
     if status in Notification.Status.values:
         qs = qs.filter(status=status)
     page = keyset_page(qs, cursor=request.GET.get("after"), size=50)
+    for notification in page.items:
+        notification.error_text = error_text(notification.last_error)
     return render(
         request,
         "accounts/outbox_list.html",

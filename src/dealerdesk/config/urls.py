@@ -6,6 +6,7 @@ from dealerdesk.core import views as core_views
 
 admin.site.site_header = "DealerDesk"
 admin.site.site_title = "DealerDesk"
+handler404 = core_views.page_not_found  # JSON under /api/
 
 urlpatterns = [
     # browsers ask for /favicon.ico whatever the page's <link rel=icon> says
@@ -21,6 +22,7 @@ urlpatterns = [
     path("sales/", include("dealerdesk.sales.urls")),
     path("deliveries/", include("dealerdesk.deliveries.urls")),
     path("registrations/", include("dealerdesk.registrations.urls")),
+    path("care/", include("dealerdesk.care.urls")),
     path("", include("dealerdesk.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("dealerdesk.config.api_urls")),

@@ -6,9 +6,11 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from . import context
+from .audit_display import key_label
 from .models import AccessLog, AuditEntry
 from .validators import clean_text
 
@@ -151,10 +153,26 @@ def audit_changes(target_type: str, diff: dict[str, Any]) -> list[tuple[str, str
     rows = []
     for key, change in diff.items():
         before, after = change if isinstance(change, list | tuple) and len(change) == 2 else (None, change)
-        field = _field(model, key)
-        label = str(field.verbose_name) if field is not None else key.replace("_", " ")
+        field = _field(model, key) or _key_field(target_type, model, key)
+        if isinstance(field, str | Promise):
+            label, field = str(field), None
+        else:
+            label = str(field.verbose_name) if field is not None else key.replace("_", " ")
         rows.append((label, _shown(field, before), _shown(field, after)))
     return rows
+
+
+def _key_field(target_type: str, model, key: str):
+    """A key that is no field of the audited record: its registered label or field, else a field of that name on
+    another model of the record's app (e.g. a registration's document "holder"), else None (audit_display)."""
+    found = key_label(target_type, key)
+    if found is not None or model is None:
+        return found
+    for other in apps.get_app_config(model._meta.app_label).get_models():
+        field = _field(other, key)
+        if field is not None:
+            return field
+    return None
 
 
 def _field(model, name: str):

@@ -16,6 +16,8 @@ Entries no policy claims are shown as written, identifiers masked. Someone not s
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from .models import AuditEntry
 
 DiffPolicy = Callable[[Any, Sequence[AuditEntry]], Mapping[int, Mapping[str, Any]]]
@@ -83,3 +85,76 @@ def _masked(value: Any, key: str | None = None) -> Any:
         return [_masked(item, key) for item in value]
     masker = _IDENTIFIERS.get(key) if key is not None else None
     return masker(key, value) if masker is not None and value not in (None, "") else value
+
+
+# ---------------------------------------------------------------- labels of diff keys that are no field of the record
+# A diff may carry keys that are not fields of the audited record: a related record's field ("document" of a
+# registration is a RegistrationDocument's kind) or a computed value ("reason", "rows"). The reader sees a label for
+# each (issue #10.12): the record's own field, else a label registered here (by target type, else for every target),
+# else a field of that name on another model of the record's app. tests/core/test_audit_labels.py checks that every
+# key the code writes has one.
+_KEY_LABELS: dict[tuple[str | None, str], Any] = {}
+
+
+def register_key_labels(labels: Mapping[str, Any], *, target_type: str | None = None) -> None:
+    """Label diff keys: each value is a label, or a model field (its verbose name and choices are used)."""
+    for key, label in labels.items():
+        _KEY_LABELS[(target_type, key)] = label
+
+
+def key_label(target_type: str, key: str) -> Any:
+    """The registered label (or field) of a diff key for this target type, or None."""
+    return _KEY_LABELS.get((target_type, key), _KEY_LABELS.get((None, key)))
+
+
+def registered_keys() -> set[str]:
+    return {key for _target, key in _KEY_LABELS}
+
+
+register_key_labels(
+    {
+        "reason": _("reason"),
+        "note": _("note"),
+        "comment": _("comment"),
+        "comment_length": _("comment length"),
+        "error": _("error"),
+        "rows": _("rows"),
+        "columns": _("columns"),
+        "created": _("created new"),
+        "merged": _("merged customer"),
+        "moved": _("records moved"),
+        "mentions": _("mentioned"),
+        "photo": _("photo"),
+        "signature": _("signature"),
+        "start": _("start"),
+        "end": _("end"),
+        "grade": _("intent grade"),
+        "party": _("signed by"),
+        "paid": _("paid so far"),
+        "method": _("how assigned"),
+        "options": _("options"),
+        "trims": _("trims"),
+        "vehicle": _("vehicle"),
+        "vin": _("VIN"),
+        "case": _("registration case"),
+        "local": _("local registration"),
+        "documents_removed": _("documents no longer needed"),
+        "documents_received": _("documents received"),
+        "pdi_passed": _("PDI items passed"),
+        "gifts": _("gifts"),
+        "promised_gifts": _("promised gifts"),
+        "handover_date": _("handover date"),
+        "warranty_from": _("warranty from"),
+        "deposit": _("deposit"),
+        "loan": _("loan"),
+        "legal_hold": _("legal hold"),
+        "damage": _("damage"),
+        "clean": _("clean"),
+        "energy_percent": _("fuel / charge (%)"),
+        "equipment_returned": _("equipment returned"),
+        "odometer_km": _("odometer (km)"),
+        "duration_minutes": _("duration (minutes)"),
+        "insurance_expires_on": _("insurance expires on"),
+        "demo_status": _("demo car status"),
+    }
+)

@@ -8,10 +8,33 @@ import urllib.request
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils.translation import gettext_lazy as _
 
 
 class DeliveryFailed(Exception):
     """The transport could not hand the message over; the outbox will retry."""
+
+
+# The stored error stays the transport's own (English, for logs and support); people read it through this (#10.12).
+_ERROR_TEXTS = [
+    ("no gateway configured for ", _("No gateway is set up for %(detail)s: ask the administrator to configure it.")),
+    ("gateway answered HTTP ", _("The gateway refused the message (HTTP %(detail)s); it will be tried again.")),
+    ("gateway unreachable: ", _("The gateway could not be reached (%(detail)s); it will be tried again.")),
+    ("email: ", _("The mail server could not take the message (%(detail)s); it will be tried again.")),
+    ("unknown channel ", _("Unknown channel %(detail)s.")),
+]
+
+
+def error_text(raw: str) -> str:
+    """A stored delivery error in the reader's language (the raw text when it is none of the known ones)."""
+    from .models import Notification
+
+    channels = dict(Notification.Channel.choices)
+    for prefix, text in _ERROR_TEXTS:
+        if raw and raw.startswith(prefix):
+            detail = raw[len(prefix) :]
+            return text % {"detail": channels.get(detail, detail)}
+    return raw
 
 
 def deliver(notification) -> None:

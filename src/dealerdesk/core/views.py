@@ -1,6 +1,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.views import defaults
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -17,6 +18,17 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             status=403,
         )
     return render(request, "core/csrf_failure.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """No route for the address: the API answers JSON as its other errors do (`code` + `detail`), pages the HTML
+    error page."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+        from rest_framework.exceptions import NotFound
+
+        return JsonResponse({"code": NotFound.default_code, "detail": str(NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

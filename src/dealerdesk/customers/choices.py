@@ -146,6 +146,24 @@ class FollowUpOutcome(models.TextChoices):
     APPOINTMENT = "appointment", _("Made an appointment")
     NOT_INTERESTED = "not_interested", _("Not interested now")
     WRONG_NUMBER = "wrong_number", _("Wrong number")
+    COMPLAINT = "complaint", _("Complaint raised")
+
+
+class FollowUpNextStep(models.TextChoices):
+    """What happens after a call (the care desk's "next step")."""
+
+    NONE = "none", _("Nothing further")
+    CALL_AGAIN = "call_again", _("Call again")
+    CONSULTANT = "consultant", _("Hand to the sales consultant")
+    SERVICE = "service", _("Book a service visit")
+    MANAGER = "manager", _("Sales manager calls back")
+
+
+# A follow-up planned for a role rather than for one person: anyone holding that role's work in the store may take it
+# (the care desk's post-delivery calls). Empty: the assignee's own call.
+CARE_ROLE = "care_specialist"
+SATISFACTION_SCORES = range(1, 6)  # 1 very dissatisfied … 5 very satisfied
+DISSATISFIED_AT_OR_BELOW = 2  # a score this low alerts the sales managers at once, like the "complaint" outcome
 
 
 class LossReason(models.TextChoices):

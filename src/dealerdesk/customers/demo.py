@@ -91,7 +91,7 @@ def _load_store(store: Store, *, seed: int) -> int:
                 budget_min=rng.choice([100000, 150000, 200000]),
                 budget_max=rng.choice([250000, 300000, 400000]),
                 body_type=rng.choice(["suv", "sedan", "mpv"]),
-                energy_type=rng.choice(["bev", "phev", "ice"]),
+                energy_types=[rng.choice(["bev", "phev", "ice"])],
                 seats=rng.choice([5, 5, 7]),
             )
         if rng.random() < 0.3:

@@ -69,7 +69,7 @@ def _cells(c: Customer) -> dict[str, object]:
         "gender": c.get_gender_display(),
         "stage": c.get_stage_display(),
         "intent_grade": c.intent_grade,
-        "source": c.get_source_display(),
+        "source": c.source_label,
         "owner": str(c.owner or ""),
         "city": c.city,
         "next_follow_up_at": next_follow_up.strftime("%Y-%m-%d %H:%M") if next_follow_up else "",

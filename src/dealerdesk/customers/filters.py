@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from .choices import FollowUpStatus, Source, Stage
+from .choices import FollowUpStatus, Stage
 from .models import Customer, FollowUp
 
 
@@ -27,7 +27,8 @@ class CustomerFilter(django_filters.FilterSet):
     owner = IdFilter(field_name="owner_id", label=_("Consultant (user id)"))
     intent_grade = django_filters.CharFilter(field_name="intent_grade", label=_("Intent grade"))
     stage = django_filters.ChoiceFilter(choices=Stage.choices, label=_("Stage"))
-    source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
+    # a code of the group's lead sources (GET /api/v1/lead-sources/); an unknown code matches nothing
+    source = django_filters.CharFilter(field_name="source", label=_("Source (code of a lead source)"))
     store = IdFilter(field_name="store_id", label=_("Store (id)"))
 
     class Meta:

@@ -19,6 +19,7 @@ from .choices import (
     ContactKind,
     EnergyType,
     FollowUpChannel,
+    FollowUpNextStep,
     FollowUpOutcome,
     Gender,
     LossReason,
@@ -27,10 +28,18 @@ from .choices import (
     Source,
     Timeframe,
 )
+from .lead_sources import lead_source_choices
 
 NOTICE_VERSION = "2026-01"
 OWNER_ROLES = (Role.CONSULTANT, Role.SALES_MANAGER)
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+SCORE_CHOICES = [
+    ("5", _("5 · very satisfied")),
+    ("4", _("4 · satisfied")),
+    ("3", _("3 · neutral")),
+    ("2", _("2 · dissatisfied")),
+    ("1", _("1 · very dissatisfied")),
+]
 
 
 def consultants_of(user, stores: Iterable[Store]) -> list[User]:
@@ -110,7 +119,8 @@ class CustomerCreateForm(StyledForm):
     )
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False, initial=Gender.UNKNOWN)
     birthday = forms.DateField(label=_("Birthday"), required=False, widget=_date_input())
-    source = forms.ChoiceField(label=_("Source"), choices=Source.choices, required=False, initial=Source.WALK_IN)
+    # the choices are the active lead sources of the stores' groups (set in __init__)
+    source = forms.ChoiceField(label=_("Source"), choices=(), required=False, initial=Source.WALK_IN)
     campaign = forms.CharField(label=_("Campaign"), max_length=100, required=False)
     city = forms.CharField(label=_("City / region"), max_length=60, required=False)
     id_number = forms.CharField(
@@ -144,6 +154,8 @@ class CustomerCreateForm(StyledForm):
             for name in list(self.fields):
                 if name not in self.QUICK_FIELDS:
                     del self.fields[name]
+        if "source" in self.fields:
+            self.fields["source"].choices = lead_source_choices([s.group_id for s in stores])
         self.stores = stores
 
     def chosen_store(self) -> Store:
@@ -177,7 +189,7 @@ class CustomerEditForm(StyledForm):
     city = forms.CharField(label=_("City / region"), max_length=60, required=False)
     occupation = forms.CharField(label=_("Occupation"), max_length=60, required=False)
     employer = forms.CharField(label=_("Employer"), max_length=100, required=False)
-    source = forms.ChoiceField(label=_("Source"), choices=Source.choices, required=False)
+    source = forms.ChoiceField(label=_("Source"), choices=(), required=False)
     campaign = forms.CharField(label=_("Campaign"), max_length=100, required=False)
     preferred_channel = forms.ChoiceField(
         label=_("Preferred channel"), choices=PreferredChannel.choices, required=False
@@ -194,6 +206,11 @@ class CustomerEditForm(StyledForm):
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     KEEP_IF_EMPTY = ("mobile", "id_number")
+
+    def __init__(self, *args, group_id: int, current_source: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # the group's active sources, and the customer's own one if it was switched off since
+        self.fields["source"].choices = lead_source_choices(group_id, current=current_source)
 
     @classmethod
     def initial_for(cls, customer) -> dict:
@@ -234,9 +251,35 @@ class FollowUpCompleteForm(StyledForm):
         help_text=_("Empty: planned by the intent grade."),
     )
     notes = forms.CharField(label=_("What was said"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # The care desk's fields (a care call): plain text fields with a select, so that the one service checks them
+    # and its message names the field (a score of 0 or 6 is refused there, not by the form).
+    score = forms.CharField(
+        label=_("Satisfaction (1–5)"),
+        required=False,
+        widget=forms.Select(choices=[("", _("Not asked")), *SCORE_CHOICES]),
+    )
+    next_step = forms.CharField(
+        label=_("Next step"),
+        required=False,
+        widget=forms.Select(choices=[("", _("Choose…")), *FollowUpNextStep.choices]),
+    )
 
-    def __init__(self, *args, policies: dict, **kwargs):
+    def __init__(self, *args, policies: dict, care: bool = False, may_grade: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        if care:
+            # a care call: satisfaction (one tap), the customer's words ("comment", as the API names them) and the
+            # next step; the sales grade is not the desk's
+            del self.fields["new_grade"]
+            self.fields["comment"] = self.fields.pop("notes")
+            self.fields["comment"].label = _("Customer's comment")
+            self.fields["score"].widget = forms.RadioSelect(choices=SCORE_CHOICES, attrs={"class": "form-check-input"})
+            self.fields["next_due_at"].label = _("Next call (optional)")
+            self.fields["next_due_at"].help_text = _("Empty: no further care call is planned.")
+            return
+        del self.fields["score"], self.fields["next_step"]
+        if not may_grade:
+            del self.fields["new_grade"]
+            return
         self.fields["new_grade"].choices = [("", _("Unchanged"))] + [
             (code, f"{code} · {gettext(p.label)}") for code, p in policies.items()
         ]
@@ -266,7 +309,13 @@ class NeedForm(StyledForm):
         label=_("Budget up to (CNY)"), max_digits=12, decimal_places=2, min_value=0, required=False
     )
     body_type = forms.ChoiceField(label=_("Body type"), choices=BodyType.choices, required=False)
-    energy_type = forms.ChoiceField(label=_("Energy type"), choices=EnergyType.choices, required=False)
+    # several, like the needs analysis (one truth for both, issue #10.7); none ticked: any
+    energy_types = forms.MultipleChoiceField(
+        label=_("Energy types"),
+        choices=[c for c in EnergyType.choices if c[0]],
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
     seats = forms.IntegerField(label=_("Seats"), min_value=2, max_value=9, required=False)
     timeframe = forms.ChoiceField(label=_("Purchase timeframe"), choices=Timeframe.choices, required=False)
     payment_method = forms.ChoiceField(label=_("Payment method"), choices=PaymentMethod.choices, required=False)

@@ -47,6 +47,7 @@ from dealerdesk.imports.registry import BatchResult, Importer, ImportField, Row,
 
 from .choices import ContactKind, FollowUpPurpose, Gender, Source, Stage
 from .grades import DEFAULT_GRADES
+from .lead_sources import OTHER, group_of_store, import_words, lead_source_label
 from .models import ContactPoint, Customer, FollowUp, SearchToken
 from .search import new_customer_tokens, reindex_customer
 from .selectors import grade_policies_for
@@ -87,30 +88,6 @@ _TEXT_LIMITS = {f: Customer._meta.get_field(f).max_length for f in ("city", "occ
 NAME_MAX = 60  # the longest name clean_customer_fields accepts; a longer one goes through it for its message
 MEMO_SIZE = 100_000  # distinct (field, value) pairs remembered per run
 
-_SOURCE_WORDS = {
-    "自然到店": Source.WALK_IN,
-    "到店": Source.WALK_IN,
-    "展厅": Source.WALK_IN,
-    "展厅到店": Source.WALK_IN,
-    "汽车之家": Source.AUTOHOME,
-    "懂车帝": Source.DONGCHEDI,
-    "易车": Source.YICHE,
-    "易车网": Source.YICHE,
-    "转介绍": Source.REFERRAL,
-    "老客户介绍": Source.REFERRAL,
-    "老带新": Source.REFERRAL,
-    "车展": Source.AUTO_SHOW,
-    "来电": Source.PHONE_IN,
-    "电话": Source.PHONE_IN,
-    "官网": Source.WEBSITE,
-    "网站": Source.WEBSITE,
-    "厂家线索": Source.OEM_LEAD,
-    "厂家": Source.OEM_LEAD,
-    "主机厂": Source.OEM_LEAD,
-    "微信": Source.WECHAT,
-    "其他": Source.OTHER,
-    "其它": Source.OTHER,
-}
 _GENDER_WORDS = {
     "男": Gender.MALE,
     "男性": Gender.MALE,
@@ -180,7 +157,9 @@ class CustomerImporter(Importer):
         self.may_match_ids = user_can(job.created_by, "customers.reveal", self.store_id)
         self.memo: dict[tuple[str, str], tuple[Any, str | None, bool]] = {}  # (field, cell) → _field(field, cell)
         self.today = timezone.localdate()
-        self.sources = _choice_words(Source, _SOURCE_WORDS)
+        # the group's active lead sources by code, name and usual spellings; any other word becomes "other"
+        self.group_id = group_of_store(self.store_id)
+        self.sources = import_words(self.group_id)
         self.genders = _choice_words(Gender, _GENDER_WORDS)
         self.mobile_prefixes: dict[str, list[str] | None] = {}  # 7-digit prefix → None (valid) or error messages
         self.created_ids: set[int] = set()  # import: customers this run created (for "updated" vs "merged")
@@ -261,6 +240,10 @@ class CustomerImporter(Importer):
                     cleaned, message = birthday, None
                 else:
                     cleaned, message = self._cleaned(field, birthday)
+            elif field == "source":
+                cleaned, message = self._source(value), None
+                if cleaned == OTHER and value.strip() and self.sources.get(_key(value)) != OTHER:
+                    record["source_detail"] = value.strip()[:100]
             elif field == "id_number":
                 # blank (str.strip also takes the ideographic space): "" as clean_customer_fields would say
                 cleaned, message = self._cleaned(field, value) if value.strip() else ("", None)
@@ -334,10 +317,21 @@ class CustomerImporter(Importer):
                 return None, exc.messages[0], True
         if field == "gender":
             value = self.genders.get(_key(value), value) if value else ""
-        elif field == "source":
-            value = self.sources.get(_key(value), value) if value else ""
         cleaned, message = self._cleaned(field, value)
         return (tuple(cleaned) if field == "tags" and cleaned is not None else cleaned), message, False
+
+    def _unknown_source(self, value: str) -> str:
+        return gettext(
+            "“%(value)s” is not one of the lead sources: a new customer is recorded as “%(other)s” with this text "
+            "kept. A store administrator can add the source to the list."
+        ) % {"value": value, "other": lead_source_label(self.group_id, OTHER)}
+
+    def _source(self, value: str) -> str:
+        """The lead source a cell names: blank is walk-in; a word the group's list does not know is "other" (the
+        row is imported and reported with a warning, never rejected for it: issue #10.13)."""
+        if not value.strip():
+            return Source.WALK_IN
+        return self.sources.get(_key(value), OTHER)
 
     @staticmethod
     def _cleaned(field: str, value: Any) -> tuple[Any, str | None]:
@@ -361,6 +355,8 @@ class CustomerImporter(Importer):
                 result.errors.extend(errors)
             else:
                 parsed.append((number, record, given))
+                if record.get("source_detail"):
+                    result.warnings.append(RowError(number, "source", self._unknown_source(record["source_detail"])))
         targets = self._existing(parsed)
         looked_up: set[str] = set()  # by which fields rows matched customers the store had before this run
         matched_rows = 0
@@ -606,6 +602,7 @@ class _New:
     birthday = None
     gender = Gender.UNKNOWN
     source = Source.WALK_IN
+    source_detail = ""
     name = city = occupation = employer = notes = campaign = mobile = id_number = id_number_index = ""
 
     def __init__(self, **values: Any):
@@ -619,6 +616,7 @@ _NEW_COLUMNS = [
     "gender",
     "birthday",
     "source",
+    "source_detail",
     "city",
     "occupation",
     "employer",

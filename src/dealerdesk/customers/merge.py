@@ -22,6 +22,7 @@ from .models import (
     SubjectRequest,
 )
 from .search import reindex_customer
+from .services import customer_refresh_next_follow_up
 
 # (model, name of its customer foreign key). Apps add theirs with `register_customer_relation`.
 RELATED: list[tuple[type[models.Model], str]] = [
@@ -97,6 +98,9 @@ def customer_merge(*, actor, survivor: Customer, merged: Customer) -> Customer:
     merged.merged_into = survivor
     merged.save()
     survivor.save()
+    # the follow-ups moved: each record's next follow-up is recomputed (after the saves, which wrote the old values)
+    customer_refresh_next_follow_up(merged)
+    customer_refresh_next_follow_up(survivor)
     reindex_customer(merged)
     reindex_customer(survivor)
     audit_record(

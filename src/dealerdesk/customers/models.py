@@ -18,6 +18,7 @@ from .choices import (
     FeedbackKind,
     FeedbackStatus,
     FollowUpChannel,
+    FollowUpNextStep,
     FollowUpOutcome,
     FollowUpPurpose,
     FollowUpStatus,
@@ -58,6 +59,36 @@ class IntentGradePolicy(models.Model):
         return f"{self.code} {self.label}"
 
 
+class LeadSource(models.Model):
+    """One way customers find the stores (线索来源), in the dealer group's list that store administrators extend.
+
+    Customers keep the code (`Customer.source`), so a renamed source relabels every customer at once and the API's
+    values stay valid; a source in use is switched off, never deleted (docs/decisions/0018-lead-sources.md).
+    """
+
+    group = models.ForeignKey(
+        "accounts.DealerGroup", verbose_name=_("dealer group"), on_delete=models.CASCADE, related_name="+"
+    )
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name (Chinese)"), max_length=40)
+    name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lead source")
+        verbose_name_plural = _("lead sources")
+        ordering = ["group_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "code"], name="leadsource_unique_code"),
+            models.UniqueConstraint(fields=["group", "name"], name="leadsource_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Customer(models.Model):
     """A person the store serves, from first contact (lead) to owner. Everything else hangs off it."""
 
@@ -70,7 +101,10 @@ class Customer(models.Model):
     employer = models.CharField(_("employer"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
-    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.WALK_IN)
+    # a code of the group's LeadSource list (validated by the services against the active ones)
+    source = models.CharField(_("source"), max_length=20, default=Source.WALK_IN)
+    # what an import said when it was none of the group's sources (the source is then "other")
+    source_detail = models.CharField(_("source as given"), max_length=100, blank=True)
     campaign = models.CharField(_("campaign"), max_length=100, blank=True)
     referrer = models.ForeignKey(
         "self", verbose_name=_("referred by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -129,6 +163,13 @@ class Customer(models.Model):
     def is_alias(self) -> bool:
         return self.merged_into_id is not None
 
+    @property
+    def source_label(self) -> str:
+        """The source's name in the reader's language, from the group's list (cached; no query per customer)."""
+        from .lead_sources import lead_source_label
+
+        return lead_source_label(self.store.group_id, self.source)
+
 
 class ContactPoint(models.Model):
     """Another way to reach a customer besides the primary mobile."""
@@ -161,7 +202,9 @@ class PurchaseNeed(models.Model):
     budget_max = models.DecimalField(_("budget up to (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True)
     body_type = models.CharField(_("body type"), max_length=12, choices=BodyType.choices, blank=True, default="")
     seats = models.PositiveSmallIntegerField(_("seats"), null=True, blank=True)
-    energy_type = models.CharField(_("energy type"), max_length=6, choices=EnergyType.choices, blank=True, default="")
+    # every energy type the customer considers (EnergyType values), as the needs analysis records them: one truth
+    # for the customer card, the needs analysis and the offers (issue #10.7); empty: not said (any)
+    energy_types = models.JSONField(_("energy types"), default=list, blank=True)
     usage = models.CharField(_("main use"), max_length=100, blank=True)
     timeframe = models.CharField(_("purchase timeframe"), max_length=10, choices=Timeframe.choices, blank=True)
     payment_method = models.CharField(
@@ -188,7 +231,12 @@ class PurchaseNeed(models.Model):
         indexes = [models.Index(fields=["customer", "is_current"], name="purchaseneed_current")]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.body_type} {self.energy_type}"
+        return f"{self.customer_id}: {self.body_type} {','.join(self.energy_types)}"
+
+    @property
+    def energy_labels(self) -> str:
+        """The energy types in the reader's language, joined ("插电混动、纯电"), or "" when none was said."""
+        return "、".join(str(EnergyType(e).label) for e in self.energy_types or [] if e and e in EnergyType.values)
 
 
 class OwnedVehicle(models.Model):
@@ -259,6 +307,10 @@ class FollowUp(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=FollowUpChannel.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=FollowUpOutcome.choices, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # planned for a role ("care_specialist": the care desk's call, whoever of the desk makes it); empty: the assignee's
+    role = models.CharField(_("responsible role"), max_length=20, blank=True, default="")
+    satisfaction_score = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    next_step = models.CharField(_("next step"), max_length=20, choices=FollowUpNextStep.choices, blank=True)
     grade_before = models.CharField(_("grade before"), max_length=2, blank=True)
     grade_after = models.CharField(_("grade after"), max_length=2, blank=True)
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -272,12 +324,17 @@ class FollowUp(models.Model):
             models.Index(fields=["store", "assignee", "status", "due_at"], name="followup_my_day"),
             models.Index(fields=["store", "status", "due_at"], name="followup_store_due"),
             models.Index(fields=["customer", "status"], name="followup_customer"),
+            models.Index(fields=["store", "role", "status", "due_at"], name="followup_role_queue"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="done", completed_at__isnull=False) | ~Q(status="done"),
                 name="followup_done_has_time",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction_score__isnull=True) | Q(satisfaction_score__gte=1, satisfaction_score__lte=5),
+                name="followup_score_1_to_5",
+            ),
         ]
 
     def __str__(self) -> str:

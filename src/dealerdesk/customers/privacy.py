@@ -27,6 +27,7 @@ from .models import (
     SubjectRequest,
 )
 from .search import reindex_customer
+from .services import customer_refresh_next_follow_up
 
 REVEALABLE = {"mobile", "id_number"}
 SUBJECT_REQUEST_DAYS = 15  # PIPL asks for a timely answer; we commit to 15 days
@@ -129,7 +130,7 @@ def customer_data(customer: Customer) -> dict:
                 "budget_max",
                 "body_type",
                 "seats",
-                "energy_type",
+                "energy_types",
                 "usage",
                 "timeframe",
                 "payment_method",
@@ -254,6 +255,7 @@ def customer_erase(*, actor, customer: Customer, reason: str) -> Customer:
     PurchaseNeed.objects.filter(customer=customer).update(notes="", usage="")
     FollowUp.objects.filter(customer=customer).update(notes="")
     FollowUp.objects.filter(customer=customer, status="open").update(status="cancelled")
+    customer_refresh_next_follow_up(customer)
     FeedbackItem.objects.filter(customer=customer).update(body="（已删除）", resolution="")
     Consent.objects.filter(customer=customer, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
     if not on_hold:

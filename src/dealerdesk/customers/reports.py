@@ -21,8 +21,9 @@ from dealerdesk.accounts.roles import Role
 from dealerdesk.accounts.selectors import store_visible_to
 from dealerdesk.core.errors import NotPermitted
 
-from .choices import OPEN_STAGES, FeedbackStatus, FollowUpStatus, Source, Stage
+from .choices import OPEN_STAGES, FeedbackStatus, FollowUpStatus, Stage
 from .grades import DEFAULT_GRADES
+from .lead_sources import lead_source_labels
 from .models import Customer, FeedbackItem, FollowUp, IntentGradePolicy
 from .selectors import customer_visible_to, followups_overdue_for_store
 
@@ -187,7 +188,7 @@ def customer_report(user, store: Store, *, date_from: date, date_to: date) -> Cu
     report.by_grade = [{"key": c, "label": labels.get(c, ""), "count": grades.get(c, 0)} for c in codes]
 
     sources = customers.values("source").annotate(n=Count("id"), converted=Count("id", filter=is_converted))
-    source_labels = dict(Source.choices)
+    source_labels = lead_source_labels([store.group_id])
     report.by_source = sorted(
         (
             {

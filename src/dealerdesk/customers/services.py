@@ -1,17 +1,21 @@
 """Writes of customer information (standard ch. 2). Each service: one transaction, permission re-checked,
 validated, written, audited, side effects queued on commit."""
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import Min
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.accounts.models import Store, User
 from dealerdesk.accounts.permissions import user_can
+from dealerdesk.accounts.roles import Role
+from dealerdesk.accounts.selectors import staff_holding
 from dealerdesk.core import validators as v
 from dealerdesk.core.audit import access_record, audit_record, diff_fields
 from dealerdesk.core.crypto import blind_index
@@ -19,12 +23,17 @@ from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, Transiti
 from dealerdesk.core.services import notification_queue
 
 from .choices import (
+    CARE_ROLE,
+    DISSATISFIED_AT_OR_BELOW,
     MARKETING_PURPOSES,
     OPEN_STAGES,
+    SATISFACTION_SCORES,
     STAGE_MOVES,
     ConsentChannel,
     ConsentPurpose,
+    EnergyType,
     FollowUpChannel,
+    FollowUpNextStep,
     FollowUpOutcome,
     FollowUpPurpose,
     FollowUpStatus,
@@ -35,12 +44,13 @@ from .choices import (
     Stage,
 )
 from .grades import DEFAULT_GRADES
+from .lead_sources import group_of_store, validate_source
 from .models import Consent, Customer, FollowUp, IntentGradePolicy, LossRequest, OwnerChange
 from .search import reindex_customer
 
 ID_PURPOSE = "customer.id_number"
 _GENDERS = frozenset(Gender.values)
-_SOURCES = frozenset(Source.values)
+_SOURCE_CODE = re.compile(r"^[a-z0-9_]{1,20}$")
 EDITABLE_FIELDS = [
     "name",
     "gender",
@@ -207,8 +217,9 @@ def _clean_one(field: str, value: Any) -> Any:
             raise ValidationError(_("Choose male, female or unknown."), code="invalid_choice")
         return value
     if field == "source":
+        # the shape only: whether it is one of the group's active sources is checked with the store (lead_sources)
         value = value or Source.WALK_IN
-        if value not in _SOURCES:
+        if not isinstance(value, str) or not _SOURCE_CODE.match(value):
             raise ValidationError(_("Unknown source channel."), code="invalid_choice")
         return value
     if field == "tags":
@@ -267,9 +278,22 @@ def _schedule_follow_up(
             created_by=actor,
             grade_before=customer.intent_grade,
         )
-    customer.next_follow_up_at = follow_up.due_at if follow_up else None
-    Customer.objects.filter(pk=customer.pk).update(next_follow_up_at=customer.next_follow_up_at)
+    customer_refresh_next_follow_up(customer)
     return follow_up
+
+
+def customer_refresh_next_follow_up(customer: Customer) -> datetime | None:
+    """Keep `Customer.next_follow_up_at` the earliest open follow-up of any kind (any purpose, assignee or role).
+
+    The one function every follow-up write calls (schedule, complete, cancel, merge, erase), so the customer page,
+    the list and the API never say "—" while a call is open (issue #10.7). The data migration
+    (0010) recomputed every customer once."""
+    due = FollowUp.objects.filter(customer_id=customer.pk, status=FollowUpStatus.OPEN).aggregate(due=Min("due_at"))[
+        "due"
+    ]
+    Customer.objects.filter(pk=customer.pk).update(next_follow_up_at=due)
+    customer.next_follow_up_at = due
+    return due
 
 
 def _next_due(customer: Customer, *, after: datetime) -> datetime:
@@ -336,6 +360,8 @@ def _customer_create(
             gettext("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
         )
     data = clean_customer_fields({"name": name, "mobile": mobile, **fields})
+    if "source" in data:
+        validate_source(store.group_id, data["source"])
     birthday_from_id = data.pop("_birthday_from_id", None)
     id_number = data.get("id_number", "")
     id_index = blind_index(id_number, purpose=ID_PURPOSE) if id_number else ""
@@ -430,6 +456,8 @@ def _customer_update(*, actor: User, customer: Customer, **fields: Any) -> Custo
             gettext("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
         )
     data = clean_customer_fields(fields)
+    if "source" in data:
+        validate_source(group_of_store(customer.store_id), data["source"], current=customer.source)
     birthday_from_id = data.pop("_birthday_from_id", None)
     before = {f: getattr(customer, f) for f in data}
     if "id_number" in data:
@@ -572,11 +600,21 @@ def followup_complete(
     notes: str = "",
     new_grade: str | None = None,
     next_due_at: datetime | None = None,
+    score: Any = None,
+    next_step: str = "",
 ) -> tuple[FollowUp, FollowUp | None]:
-    """Record a follow-up as done and open the next one by the (new) grade's interval."""
-    follow_up = FollowUp.objects.select_for_update().select_related("customer").get(pk=follow_up.pk)
+    """Record a follow-up as done and open the next one: the one service of the customer page, the care desk and
+    the API.
+
+    A sales call opens the next one by the (new) grade's interval (or at `next_due_at`). A care call (`is_care_call`)
+    keeps the sales cadence as it is and opens a next care call only when `next_due_at` is given. `score` (1–5) and
+    `next_step` are the care desk's; a score of 2 or less, or the "complaint" outcome, tells the store's sales
+    managers at once (in-app, in this transaction).
+    """
+    follow_up = FollowUp.objects.select_for_update().select_related("customer", "store").get(pk=follow_up.pk)
     customer = follow_up.customer
-    _check_can_edit(actor, customer)
+    if not followup_may_complete(actor, follow_up):
+        raise NotPermitted(_("You may not complete this follow-up: it is someone else's call."))
     if follow_up.status != FollowUpStatus.OPEN:
         raise TransitionRefused(_("This follow-up is already closed."), code="followup_closed")
     errors = {}
@@ -586,12 +624,24 @@ def followup_complete(
         errors["outcome"] = [_("Choose the outcome of the contact.")]
     if next_due_at and next_due_at <= timezone.now():
         errors["next_due_at"] = [_("The next follow-up must be in the future.")]
+    if score in ("", None):
+        score = None
+    elif isinstance(score, bool) or not isinstance(score, int | str) or str(score).strip() not in _SCORE_TEXTS:
+        errors["score"] = [_("Give a satisfaction score from 1 (very dissatisfied) to 5 (very satisfied).")]
+    else:
+        score = int(str(score).strip())
+    if next_step and next_step not in FollowUpNextStep.values:
+        errors["next_step"] = [_("Choose one of the next steps offered.")]
+    if next_step == FollowUpNextStep.CALL_AGAIN and not next_due_at:
+        errors["next_due_at"] = [_("Give the date of the next call.")]
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
+    care_call = is_care_call(follow_up)
     follow_up.status = FollowUpStatus.DONE
     follow_up.completed_at = now
     follow_up.channel, follow_up.outcome, follow_up.notes = channel, outcome, notes
+    follow_up.satisfaction_score, follow_up.next_step = score, next_step
     follow_up.grade_before = customer.intent_grade
     if new_grade and new_grade != customer.intent_grade:
         customer_set_grade(actor=actor, customer=customer, grade=new_grade)
@@ -600,19 +650,129 @@ def followup_complete(
     follow_up.save()
     Customer.objects.filter(pk=customer.pk).update(last_contact_at=now)
     customer.last_contact_at = now
-    next_follow_up = _schedule_follow_up(customer, actor=actor, due_at=next_due_at or _next_due(customer, after=now))
+    if care_call:
+        next_follow_up = _next_care_call(actor, follow_up, next_due_at) if next_due_at else None
+    else:
+        next_follow_up = _schedule_follow_up(
+            customer, actor=actor, due_at=next_due_at or _next_due(customer, after=now)
+        )
+    customer_refresh_next_follow_up(customer)
+    diff = {
+        "outcome": [None, outcome],
+        "channel": [None, channel],
+        "grade": [follow_up.grade_before, follow_up.grade_after],
+    }
+    if score is not None:
+        diff["satisfaction_score"] = [None, score]
+    if next_step:
+        diff["next_step"] = [None, next_step]
+    audit_record(actor=actor, action="followup.completed", target=follow_up, store_id=customer.store_id, diff=diff)
+    if is_dissatisfied(follow_up):
+        _alert_managers(follow_up)
+    return follow_up, next_follow_up
+
+
+_SCORE_TEXTS = frozenset(str(n) for n in SATISFACTION_SCORES)
+
+
+def is_care_call(follow_up: FollowUp) -> bool:
+    """A call of the care desk: planned for the care role (the post-delivery calls of days 3 and 30, a care call)."""
+    return follow_up.role == CARE_ROLE or follow_up.purpose == FollowUpPurpose.CARE
+
+
+def is_dissatisfied(follow_up: FollowUp) -> bool:
+    """The customer said they are unhappy: a score of 2 or less, or a complaint."""
+    score = follow_up.satisfaction_score
+    return (score is not None and score <= DISSATISFIED_AT_OR_BELOW) or follow_up.outcome == FollowUpOutcome.COMPLAINT
+
+
+def followup_may_complete(user: User, follow_up: FollowUp) -> bool:
+    """Who may record a follow-up as done (the one rule of the customer page, the care desk and the API).
+
+    The store's managers (`customers.assign`) any; a care call its assignee and anyone of the store's care desk
+    (`care.manage`), never the customer's consultant unless it was given to them; any other call its assignee and
+    whoever may edit the customer (their consultant, the store's editors). The row must also be visible to the user:
+    the callers fetch it through `followup_visible_to`.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    store_id = follow_up.store_id
+    if user_can(user, "customers.assign", store_id):
+        return True
+    works_calls = user_can(user, "care.manage", store_id) or user_can(user, "customers.edit", store_id)
+    if follow_up.assignee_id == user.pk and works_calls:
+        return True
+    if is_care_call(follow_up):
+        return user_can(user, "care.manage", store_id)
+    try:
+        _check_can_edit(user, follow_up.customer)
+    except NotPermitted:
+        return False
+    return True
+
+
+def _next_care_call(actor: User, done: FollowUp, due_at: datetime) -> FollowUp:
+    """The next call the care desk asked for: a care call to the same assignee (or the desk)."""
+    follow_up = FollowUp.objects.create(
+        store_id=done.store_id,
+        customer_id=done.customer_id,
+        assignee_id=done.assignee_id,
+        role=CARE_ROLE,
+        purpose=FollowUpPurpose.CARE,
+        due_at=due_at,
+        created_by=actor,
+        grade_before=done.customer.intent_grade,
+    )
     audit_record(
         actor=actor,
-        action="followup.completed",
+        action="followup.scheduled",
         target=follow_up,
-        store_id=customer.store_id,
-        diff={
-            "outcome": [None, outcome],
-            "channel": [None, channel],
-            "grade": [follow_up.grade_before, follow_up.grade_after],
-        },
+        store_id=done.store_id,
+        diff={"due_at": [None, due_at.isoformat()], "purpose": [None, follow_up.purpose]},
     )
-    return follow_up, next_follow_up
+    return follow_up
+
+
+ALERT_COMMENT_CHARS = 80  # of the comment, in the alert's subject (the inbox shows the subject)
+
+
+def _managers_to_alert(store_id: int) -> list[User]:
+    """The store's sales managers; when it has none, whoever manages its customers (store admin, group admin)."""
+    managers = [u for u in staff_holding(store_id, "customers.assign") if Role.SALES_MANAGER in u.roles_in(store_id)]
+    return managers or staff_holding(store_id, "customers.assign")
+
+
+def _alert_managers(follow_up: FollowUp) -> None:
+    """Tell the store's sales managers at once that a customer is unhappy: who, the score and what they said. The
+    customer's name is written as each manager may see it (field-visibility policy); no contact data is sent."""
+    from . import visibility
+
+    customer = follow_up.customer
+    comment = " ".join(follow_up.notes.split())
+    if len(comment) > ALERT_COMMENT_CHARS:
+        comment = comment[: ALERT_COMMENT_CHARS - 1] + "…"
+    for manager in _managers_to_alert(follow_up.store_id):
+        name = visibility.value(manager, visibility.CUSTOMER, customer, "name") or _("a customer")
+        with translation.override(manager.language or None):
+            if follow_up.satisfaction_score is not None:
+                subject = gettext("Dissatisfied customer %(name)s: score %(score)s/5 — “%(comment)s”") % {
+                    "name": name,
+                    "score": follow_up.satisfaction_score,
+                    "comment": comment or "—",
+                }
+            else:
+                subject = gettext("Complaint from customer %(name)s — “%(comment)s”") % {
+                    "name": name,
+                    "comment": comment or "—",
+                }
+        notification_queue(
+            channel="in_app",
+            recipient_user=manager,
+            store=follow_up.store,
+            subject=subject,
+            body=f"/customers/{customer.pk}/#followup",
+            kind="followup.dissatisfied",
+        )
 
 
 @transaction.atomic
@@ -624,11 +784,13 @@ def followup_schedule(
     purpose: str = FollowUpPurpose.REGULAR,
     notes: str = "",
     assignee: User | None = None,
+    role: str = "",
 ) -> FollowUp:
     """Plan an extra follow-up. A marketing call needs the customer's marketing consent.
 
     The call goes to the customer's consultant unless `assignee` names someone of the store who makes such calls
     (customer care, or staff who edit customers), e.g. the care specialist's post-delivery calls.
+    `role="care_specialist"` plans it for the care desk: on the queue of every care specialist of the store.
     """
     _check_can_edit(actor, customer)
     if assignee is not None and not (
@@ -642,6 +804,8 @@ def followup_schedule(
         )
     if purpose not in FollowUpPurpose.values:
         raise DomainError(_("Unknown follow-up purpose."), code="invalid_purpose", field="purpose")
+    if role not in ("", CARE_ROLE):
+        raise DomainError(_("Unknown responsible role."), code="invalid_role", field="role")
     if (
         purpose == FollowUpPurpose.MARKETING
         and not Consent.objects.filter(
@@ -660,11 +824,13 @@ def followup_schedule(
         customer=customer,
         assignee_id=assignee.pk if assignee is not None else customer.owner_id or actor.pk,
         purpose=purpose,
+        role=role,
         due_at=due_at,
         notes=notes,
         created_by=actor,
         grade_before=customer.intent_grade,
     )
+    customer_refresh_next_follow_up(customer)
     audit_record(
         actor=actor,
         action="followup.scheduled",
@@ -888,6 +1054,7 @@ def consent_withdraw(*, actor: User, customer: Customer, purpose: str) -> Consen
         FollowUp.objects.filter(
             customer=customer, status=FollowUpStatus.OPEN, purpose=FollowUpPurpose.MARKETING
         ).update(status=FollowUpStatus.CANCELLED)
+        customer_refresh_next_follow_up(customer)
     audit_record(actor=actor, action="consent.withdrawn", target=customer, diff={"purpose": [purpose, None]})
     return consent
 
@@ -901,6 +1068,12 @@ def need_record(*, actor: User, customer: Customer, **fields: Any):
     from .models import PurchaseNeed
 
     _check_can_edit(actor, customer)
+    energy = fields.get("energy_types")
+    if energy in (None, ""):
+        energy = []
+    if not isinstance(energy, list | tuple) or any(e not in EnergyType.values for e in energy):
+        raise ValidationError({"energy_types": [_("Choose energy types from the list.")]})
+    fields["energy_types"] = [e for e in EnergyType.values if e and e in set(energy)]  # "" is "any": none listed
     need = PurchaseNeed(store_id=customer.store_id, customer=customer, created_by=actor, **fields)
     try:
         need.full_clean(exclude=["store", "customer", "created_by"], validate_constraints=False)

@@ -5,6 +5,7 @@ from . import views_admin, views_privacy
 urlpatterns = [
     path("customers-export/", views_admin.customer_export, name="customer_export"),
     path("settings/grades/", views_admin.grade_settings, name="grade_settings"),
+    path("settings/lead-sources/", views_admin.lead_source_settings, name="lead_source_settings"),
 ]
 
 urlpatterns += [

@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dealerdesk.accounts.permissions import user_can
@@ -39,7 +40,6 @@ from .choices import (
     FollowUpStatus,
     LossReason,
     RequestStatus,
-    Source,
     Stage,
 )
 from .forms import (
@@ -57,6 +57,7 @@ from .forms import (
     apply_errors,
     consultants_of,
 )
+from .lead_sources import lead_source_choices
 from .models import Consent, Customer, CustomerNote, FollowUp, LossRequest, PurchaseNeed
 from .records import customer_records
 from .search import SearchLimited, SearchTooBroad, search_customers
@@ -120,11 +121,17 @@ def _may_edit(user, customer: Customer) -> bool:
     return True
 
 
-def _choice_label(choices: type | None, value: Any) -> str:
+# reasons the services write themselves (not chosen by a person), shown in the reader's language (issue #10.12)
+SYSTEM_REASONS = {"deposit paid": gettext_lazy("deposit paid")}
+
+
+def _choice_label(choices: type | None, value: Any, key: str = "") -> str:
     if value in (None, ""):
         return "—"
     if choices is not None and value in choices.values:
         return str(choices(value).label)
+    if key == "reason" and value in SYSTEM_REASONS:
+        return str(SYSTEM_REASONS[value])
     return str(value)
 
 
@@ -141,11 +148,11 @@ def _timeline_summary(diff: dict) -> str:
         if key == "purpose" and new in FollowUpPurpose.values and new not in ConsentPurpose.values:
             choices = FollowUpPurpose
         if old in (None, ""):
-            parts.append(_choice_label(choices, new))
+            parts.append(_choice_label(choices, new, key))
         elif new in (None, ""):
-            parts.append(_choice_label(choices, old))
+            parts.append(_choice_label(choices, old, key))
         else:
-            parts.append(f"{_choice_label(choices, old)} → {_choice_label(choices, new)}")
+            parts.append(f"{_choice_label(choices, old, key)} → {_choice_label(choices, new, key)}")
     return " · ".join(parts)
 
 
@@ -192,7 +199,8 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
         qs = qs.filter(intent_grade=filters["grade"][:2])
     if filters["stage"] in Stage.values:
         qs = qs.filter(stage=filters["stage"])
-    if filters["source"] in Source.values:
+    sources = lead_source_choices([s.group_id for s in stores])
+    if filters["source"] and filters["source"] in dict(sources):
         qs = qs.filter(source=filters["source"])
     page = keyset_page(qs, cursor=request.GET.get("after"), size=LIST_SIZE)
     _shown_in_lists(user, page.items)
@@ -208,7 +216,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
         "owners": owners,
         "grades": _grade_codes(scope),
         "stages": Stage.choices,
-        "sources": Source.choices,
+        "sources": sources,
         "show_owner_filter": sees_store,
         "reassign_url": reassign_url,
         "reassign_form": ReassignForm(owners=owners) if reassign_url else None,
@@ -402,10 +410,17 @@ def _full_card_context(user, customer: Customer, bound: dict) -> dict[str, Any]:
     )
     open_follow_ups = sorted((f for f in follow_ups if f.status == FollowUpStatus.OPEN), key=lambda f: (f.due_at, f.pk))
     bound_fid, bound_form = bound.get("followup", (None, None))
-    follow_up_forms = [
-        (f, bound_form if f.pk == bound_fid else FollowUpCompleteForm(policies=policies, prefix=f"fu{f.pk}"))
-        for f in open_follow_ups
-    ]
+    may_grade = _may_edit(user, customer)
+    follow_up_forms = []
+    for f in open_follow_ups:
+        f.customer = customer  # the completion rule reads it: no query per row
+        # the complete form only where the one completion rule lets this user record it (a care call: the care desk)
+        f.may_complete = services.followup_may_complete(user, f)
+        f.is_care_call = services.is_care_call(f)
+        form = bound_form if f.pk == bound_fid else None
+        if form is None and f.may_complete:
+            form = FollowUpCompleteForm(policies=policies, prefix=f"fu{f.pk}", care=f.is_care_call, may_grade=may_grade)
+        follow_up_forms.append((f, form))
     needs = list(customer.needs.all())
     current_need = next((n for n in needs if n.is_current), None)
     consents = list(customer.consents.all())
@@ -414,7 +429,7 @@ def _full_card_context(user, customer: Customer, bound: dict) -> dict[str, Any]:
         rows = [c for c in consents if c.purpose == value]
         active = next((c for c in rows if c.withdrawn_at is None), None)
         consent_rows.append({"purpose": value, "label": label, "active": active, "last": rows[0] if rows else None})
-    can_edit = _may_edit(user, customer)
+    can_edit = may_grade
     pending_loss = None
     if customer.pending_loss_reason:
         pending_loss = {
@@ -533,9 +548,11 @@ def followup_complete(request: HttpRequest, pk: int, fid: int) -> HttpResponse:
             follow_up=follow_up,
             channel=data["channel"],
             outcome=data["outcome"],
-            notes=data["notes"],
-            new_grade=data["new_grade"] or None,
+            notes=data["comment"] if "comment" in data else data["notes"],
+            new_grade=data.get("new_grade") or None,
             next_due_at=data["next_due_at"],
+            score=data.get("score"),
+            next_step=data.get("next_step", ""),
         )
         if following is None:
             return _("The follow-up is recorded.")
@@ -547,7 +564,11 @@ def followup_complete(request: HttpRequest, pk: int, fid: int) -> HttpResponse:
         pk,
         section="followup",
         make_form=lambda c: FollowUpCompleteForm(
-            request.POST, policies=selectors.grade_policies_for(c.store_id), prefix=f"fu{fid}"
+            request.POST,
+            policies=selectors.grade_policies_for(c.store_id),
+            prefix=f"fu{fid}",
+            care=services.is_care_call(follow_up),
+            may_grade=_may_edit(request.user, c),
         ),
         act=act,
         bound_key=lambda form: (follow_up.pk, form),
@@ -690,7 +711,12 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer_or_404(request.user, pk)
     if not _may_edit(request.user, customer):
         raise PermissionDenied
-    form = CustomerEditForm(request.POST or None, initial=CustomerEditForm.initial_for(customer))
+    form = CustomerEditForm(
+        request.POST or None,
+        initial=CustomerEditForm.initial_for(customer),
+        group_id=customer.store.group_id,
+        current_source=customer.source,
+    )
     status = 200
     if request.method == "POST":
         status = 400

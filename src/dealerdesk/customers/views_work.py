@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
@@ -84,6 +84,12 @@ def my_day(request: HttpRequest) -> HttpResponse:
     """The consultant's open follow-ups, overdue first, then today's (store-local day), and customers by grade."""
     stores = reports.stores_with(request.user, "sales.sell")
     if not stores:
+        if user_can(request.user, "care.manage"):
+            # the care specialist's day is the care desk (calls due and overdue): "my day" takes them there
+            try:
+                return redirect(reverse("care_day"))
+            except NoReverseMatch:
+                pass
         raise PermissionDenied
     with timezone.override(stores[0].tz):
         day = selectors.followups_my_day(request.user)

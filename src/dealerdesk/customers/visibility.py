@@ -79,6 +79,9 @@ FOLLOW_UP_FIELDS = (
     "notes",
     "grade_before",
     "grade_after",
+    "role",
+    "satisfaction_score",
+    "next_step",
 )
 ALIASES = {CUSTOMER: {"owner_name": "owner"}, FOLLOW_UP: {}}
 

@@ -3,6 +3,9 @@
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.core.audit import register_action_labels
+from dealerdesk.core.audit_display import register_key_labels
+
+from .models import DeliveryDocument
 
 register_action_labels(
     {
@@ -30,3 +33,13 @@ register_action_labels(
         "gift_rule.retired": _("Gift rule retired"),
     }
 )
+
+# diff keys that are fields of the delivery's documents, shown with their labels and choices (issue #10.12)
+for _target in ("deliveries.delivery", "deliveries.deliverydocument"):
+    register_key_labels(
+        {
+            "document": DeliveryDocument._meta.get_field("kind"),
+            "documents_received": DeliveryDocument._meta.get_field("kind"),
+        },
+        target_type=_target,
+    )

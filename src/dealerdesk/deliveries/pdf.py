@@ -16,6 +16,7 @@ from dealerdesk.core.pdf import cjk_font
 
 from .choices import DocumentKind, ExplanationItem, PromisedGiftStatus
 from .models import Delivery, DeliveryDocument, DeliveryGift, PromisedGift
+from .selectors import handover_date_note
 
 
 def _escape(text) -> str:
@@ -88,6 +89,7 @@ def confirmation_pdf(
         colour = " / ".join(c.name for c in (vehicle.exterior, vehicle.interior) if c is not None) or "—"
         options = "、".join(o.get("label", "") for o in delivery.order.options or [] if isinstance(o, dict)) or "—"
         contract = delivery.order.contract if delivery.order.contract_id else None
+        date_note = handover_date_note(delivery) if delivery.handed_over_at else ""
         story = [
             Paragraph(_escape(_("%(store)s · Delivery confirmation (交车确认单)") % {"store": store}), title),
             Paragraph(_escape(" · ".join(p for p in (store.address, store.phone) if p)), small),
@@ -100,6 +102,7 @@ def confirmation_pdf(
                     *([(_("Resident ID number"), delivery.customer.id_number)] if delivery.customer.id_number else []),
                     (_("Sales consultant"), str(delivery.consultant)),
                     (_("Handed over"), when(delivery.handed_over_at)),
+                    *([(_("Handover date"), date_note)] if date_note else []),
                     (_("VIN"), vehicle.vin),
                     (_("Vehicle"), str(vehicle.trim)),
                     (_("Colour"), colour),

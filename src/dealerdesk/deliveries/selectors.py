@@ -70,8 +70,14 @@ def order_schedulable_by(user) -> QuerySet[Order]:
     return Order.objects.filter(Q(store_id__in=whole) | Q(store_id__in=own, consultant_id=user.pk))
 
 
-def delivery_visible_to(user) -> QuerySet[Delivery]:
-    """Deliveries of the stores where the user prepares deliveries or sees every customer; a consultant's own."""
+def works_on_deliveries(user, store) -> bool:
+    """Whether the user acts on the store's deliveries (the clerk, sellers, managers); the care desk only reads."""
+    return user_can(user, "paperwork.manage", store) or user_can(user, "sales.sell", store)
+
+
+def delivery_visible_to(user, *, to_act: bool = False) -> QuerySet[Delivery]:
+    """Deliveries of the stores where the user prepares deliveries or sees every customer; a consultant's own; the
+    care desk's stores to read (not `to_act`: an action's lookup does not find them for the care desk)."""
     if not getattr(user, "is_authenticated", False):
         return Delivery.objects.none()
     qs = Delivery.objects.select_related(
@@ -80,6 +86,10 @@ def delivery_visible_to(user) -> QuerySet[Delivery]:
     store_wide, own = [], []
     for store in delivery_stores(user):
         (store_wide if sees_whole_store(user, store) else own).append(store.pk)
+    # the care desk reads every delivery of its stores (its calls are about them), read-only: care holds none of the
+    # permissions the delivery's actions ask for
+    if not to_act:
+        store_wide += [s.pk for s in _stores_where(user, ("care.manage",)) if s.pk not in store_wide]
     return qs.filter(Q(store_id__in=store_wide) | Q(store_id__in=own, consultant_id=user.pk))
 
 
@@ -305,3 +315,23 @@ def rule_promotions(user, stores) -> QuerySet:
         .filter(Q(store__in=managed) | Q(store__isnull=True, group_id__in={s.group_id for s in managed}))
         .order_by("ends_on", "id")
     )
+
+
+def handover_dates(delivery: Delivery, now: datetime.datetime | None = None) -> tuple[datetime.date, datetime.date]:
+    """The booked and the real handover day, in the store's local time (issue #10.6).
+
+    The real day is the handover's, or today's while the car is not handed over yet (the day it would be signed)."""
+    tz = delivery.store.tz
+    actual = delivery.handed_over_at or now or timezone.now()
+    return timezone.localtime(delivery.scheduled_at, tz).date(), timezone.localtime(actual, tz).date()
+
+
+def handover_date_note(delivery: Delivery, now: datetime.datetime | None = None) -> str:
+    """The note "Handover date differs from the appointment: booked …, actual …" when the days differ, else ""."""
+    booked, actual = handover_dates(delivery, now)
+    if booked == actual:
+        return ""
+    return _("Handover date differs from the appointment: booked %(booked)s, actual %(actual)s.") % {
+        "booked": booked.isoformat(),
+        "actual": actual.isoformat(),
+    }

@@ -1292,6 +1292,7 @@ def delivery_confirm(*, actor: User, delivery: Delivery, customer_name: str, sig
     delivery.consultant_signed_at = now
     delivery.status = DeliveryStatus.HANDED_OVER
     delivery.handed_over_at = now
+    booked_on, handed_on = selectors.handover_dates(delivery)
     documents = list(DeliveryDocument.objects.filter(delivery=delivery).order_by("position"))
     content = confirmation_pdf(delivery, documents, gifts, promised=promised)
     delivery.confirmation_pdf = content
@@ -1346,6 +1347,9 @@ def delivery_confirm(*, actor: User, delivery: Delivery, customer_name: str, sig
             "promised_gifts": [None, [_promised_outcome(p) for p in promised]],
             "odometer_km": [None, delivery.odometer_km],
             "warranty_from": [None, start.isoformat()],
+            # a handover on another day than booked is said so: the booked day stays the appointment, the real one
+            # is the handover's everywhere (warranty, registration, timeline)
+            **({"handover_date": [booked_on.isoformat(), handed_on.isoformat()]} if booked_on != handed_on else {}),
         },
     )
     _notify_customer(
@@ -1400,6 +1404,8 @@ def _plan_followups(actor: User, delivery: Delivery, customer, now: datetime.dat
             purpose=FollowUpPurpose.POST_DELIVERY,
             notes=notes,
             assignee=care if role == FollowUpRole.CARE_SPECIALIST else None,
+            # the care desk's call: on the queue of every care specialist of the store, whoever it was given to
+            role=role if role == FollowUpRole.CARE_SPECIALIST else "",
         )
         rows.append(DeliveryFollowUp(delivery=delivery, day=day, role=role, follow_up=follow_up))
     DeliveryFollowUp.objects.bulk_create(rows)

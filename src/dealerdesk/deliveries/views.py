@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -139,6 +140,10 @@ def _detail_context(request: HttpRequest, pk: int, *, errors=None, form=None, wa
             "keys_kind": DocumentKind.KEYS,
             "invoice_kind": DocumentKind.SALES_INVOICE,
             "local_start": timezone.localtime(delivery.scheduled_at, delivery.store.tz),
+            # signed on another day than booked: said before signing (today) and on the signed record (the real day)
+            "handover_date_note": selectors.handover_date_note(delivery)
+            if delivery.status in (DeliveryStatus.PREPARED, DeliveryStatus.HANDED_OVER)
+            else "",
             "handover_missing": handover_missing,
             # the signing card only once the handover is complete: signing would be refused before
             "may_confirm_here": context["may_confirm"]
@@ -172,6 +177,8 @@ def _act(request: HttpRequest, pk: int, do, success, form=None) -> HttpResponse:
     """Run one service call for the delivery; errors re-render the page, success redirects back to it."""
     context = _detail_or_404(request.user, pk)
     delivery = context["delivery"]
+    if not selectors.works_on_deliveries(request.user, delivery.store):
+        raise PermissionDenied  # the care desk reads the delivery, never acts on it (before reading the input)
     try:
         result = do(delivery)
     except ValidationError as exc:
@@ -207,13 +214,14 @@ def delivery_pdi(request: HttpRequest, pk: int) -> HttpResponse:
     code = request.POST.get("item", "")
     passed = request.POST.get("result") == "passed"
     note = request.POST.get("note", "")
-    return _act(
-        request,
-        pk,
-        lambda d: services.pdi_check(actor=request.user, delivery=d, code=code, passed=passed, note=note),
-        _("PDI item recorded."),
-        {"pdi_item": code, "note": note},
-    )
+
+    def do(delivery):
+        return services.pdi_check(actor=request.user, delivery=delivery, code=code, passed=passed, note=note)
+
+    form = {"pdi_item": code, "note": note}
+    if request.htmx:
+        return _tick_in_place(request, pk, do, row="pdi", key=code, success=_("PDI item recorded."), form=form)
+    return _act(request, pk, do, _("PDI item recorded."), form)
 
 
 @login_required
@@ -245,7 +253,40 @@ def delivery_document(request: HttpRequest, pk: int) -> HttpResponse:
             invoice_date=parse_date(p.get("invoice_date", "") or ""),
         )
 
+    if request.htmx:
+        return _tick_in_place(request, pk, do, row="document", key=kind, success=_("Document recorded."), form=form)
     return _act(request, pk, do, _("Document recorded."), form)
+
+
+def _tick_in_place(request: HttpRequest, pk: int, do, *, row: str, key: str, success: str, form: dict) -> HttpResponse:
+    """A PDI or document tick sent by htmx (issue #10.15): the service as for a plain POST, then only the ticked row
+    (with its errors; htmx swaps 2xx answers only) and the "still missing" block, swapped in place. The page
+    reloads only when the tick changed what else the page offers (the delivery's status)."""
+    before = _detail_or_404(request.user, pk)
+    errors: dict = {}
+    try:
+        do(before["delivery"])
+    except ValidationError as exc:
+        errors = _errors_of(exc)
+    except DomainError as exc:
+        errors = {"all": [exc.message]}
+    context = _detail_context(request, pk, errors=errors, form=form if errors else {})
+    if row == "pdi":
+        found = {"item": next((i for i in context["pdi"] if i.code == key), None)}
+    else:
+        found = {"doc": next((d for d in context["documents"] if d.kind == key), None)}
+    if None in found.values() or context["delivery"].status != before["delivery"].status:
+        if errors:
+            messages.error(request, "; ".join(str(m) for messages_ in errors.values() for m in messages_))
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    context.update(found, saved_message="" if errors else success)
+    html = render_to_string(f"deliveries/_{row}_row.html", context, request=request)
+    readiness = render_to_string("deliveries/_readiness.html", context, request=request)
+    # htmx 2 swaps a partial template anywhere in the page: the readiness block follows the row's change
+    html += f'<template hx type="partial" hx-target="#delivery-readiness" hx-swap="outerHTML">{readiness}</template>'
+    return HttpResponse(html)
 
 
 @login_required

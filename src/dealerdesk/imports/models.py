@@ -31,6 +31,7 @@ class ImportJob(models.Model):
     merged = models.PositiveIntegerField(_("records merged"), default=0)
     unchanged = models.PositiveIntegerField(_("rows unchanged"), default=0)
     rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    warned = models.PositiveIntegerField(_("rows imported with a warning"), default=0)
     skipped_empty = models.PositiveIntegerField(_("empty rows skipped"), default=0)
     progress = models.PositiveIntegerField(_("rows processed"), default=0)
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
@@ -85,6 +86,26 @@ class ImportRowError(models.Model):
         verbose_name_plural = _("rejected rows")
         ordering = ["row_number", "id"]
         indexes = [models.Index(fields=["job", "row_number"], name="importrowerror_job_row")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.row_number} {self.column}"
+
+
+class ImportRowWarning(models.Model):
+    """A row imported (or to be, in a dry run) with something to check, e.g. a lead source that is not in the list
+    and was recorded as "other" with its text kept. Kept apart from the rejected rows: the row is not refused."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="warnings")
+    row_number = models.PositiveIntegerField(_("row number"))
+    column = models.CharField(_("column"), max_length=200, blank=True)
+    field = models.CharField(_("field"), max_length=40, blank=True)
+    reason = models.TextField(_("warning"))
+
+    class Meta:
+        verbose_name = _("row imported with a warning")
+        verbose_name_plural = _("rows imported with a warning")
+        ordering = ["row_number", "id"]
+        indexes = [models.Index(fields=["job", "row_number"], name="importrowwarning_job_row")]
 
     def __str__(self) -> str:
         return f"{self.job_id}:{self.row_number} {self.column}"

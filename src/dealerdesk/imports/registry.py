@@ -46,10 +46,16 @@ class BatchResult:
     merged: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # rows imported (or to be) with something the report should point out, e.g. an unknown lead source
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
         return len({error.row_number for error in self.errors})
+
+    @property
+    def warned(self) -> int:
+        return len({warning.row_number for warning in self.warnings})
 
 
 class Importer(ABC):

@@ -5,7 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from dealerdesk.accounts.permissions import user_can
 from dealerdesk.accounts.selectors import store_visible_to
 
-from .models import ImportJob, ImportRowError
+from .models import ImportJob, ImportRowError, ImportRowWarning
 from .registry import Importer, importers
 
 ERRORS_SHOWN = 200
@@ -47,6 +47,11 @@ def import_job_get(user, pk: int) -> ImportJob:
 def import_errors(job: ImportJob, *, limit: int = ERRORS_SHOWN) -> list[ImportRowError]:
     """The first rejected rows' reasons, in file order."""
     return list(ImportRowError.objects.filter(job=job).order_by("row_number", "id")[:limit])
+
+
+def import_warnings(job: ImportJob, *, limit: int = ERRORS_SHOWN) -> list[ImportRowWarning]:
+    """The first warnings of rows that were imported all the same (e.g. an unknown lead source), in file order."""
+    return list(ImportRowWarning.objects.filter(job=job).order_by("row_number", "id")[:limit])
 
 
 def import_error_counts(job: ImportJob) -> list[dict]:

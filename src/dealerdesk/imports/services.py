@@ -34,7 +34,7 @@ from dealerdesk.core.errors import DomainError, NotPermitted, TransitionRefused
 from dealerdesk.core.tabular import TableError, map_headers, read_table, write_xlsx
 
 from .choices import BUSY_STATUSES, STATUS_MOVES, ImportStatus
-from .models import ImportJob, ImportRowError
+from .models import ImportJob, ImportRowError, ImportRowWarning
 from .registry import BatchResult, Importer, Row, importer_for
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,17 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_COLUMNS = 200
 BATCH_ATTEMPTS = 3
 STALLED_AFTER = timedelta(minutes=5)  # a run shows a sign of life at every batch (well under a second)
-COUNT_FIELDS = ("total", "created", "updated", "merged", "unchanged", "rejected", "skipped_empty", "progress")
+COUNT_FIELDS = (
+    "total",
+    "created",
+    "updated",
+    "merged",
+    "unchanged",
+    "rejected",
+    "warned",
+    "skipped_empty",
+    "progress",
+)
 
 
 # ---------------------------------------------------------------- helpers
@@ -316,6 +326,7 @@ def _run_file(job: ImportJob, token: str, *, dry_run: bool) -> None:
         counts = dict.fromkeys(COUNT_FIELDS, 0)
         counts["total"] = 0 if dry_run else job.total  # the dry run counted this very file
         ImportRowError.objects.filter(job=job).delete()
+        ImportRowWarning.objects.filter(job=job).delete()
         _beat(job, token, started_at=timezone.now(), **counts)
     field_of = {header: field for header, field in job.mapping.items() if field}
     header_of = {field: header for header, field in field_of.items()}
@@ -386,6 +397,16 @@ def _run_batch(
                     )
                     for error in result.errors
                 )
+                ImportRowWarning.objects.bulk_create(
+                    ImportRowWarning(
+                        job_id=job.pk,
+                        row_number=warning.row_number,
+                        column=header_of.get(warning.field, "")[:200],
+                        field=warning.field[:40],
+                        reason=str(warning.reason),
+                    )
+                    for warning in result.warnings
+                )
                 after = {
                     **counts,
                     "created": counts["created"] + result.created,
@@ -393,6 +414,7 @@ def _run_batch(
                     "merged": counts["merged"] + result.merged,
                     "unchanged": counts["unchanged"] + result.unchanged,
                     "rejected": counts["rejected"] + result.rejected,
+                    "warned": counts["warned"] + result.warned,
                     "progress": counts["progress"] + len(rows),
                 }
                 # Progress commits with the batch: a resumed run continues exactly after it.
@@ -409,6 +431,7 @@ def _run_batch(
                             "merged": result.merged,
                             "unchanged": result.unchanged,
                             "rejected": result.rejected,
+                            "warned": result.warned,
                         },
                     )
         except IntegrityError:

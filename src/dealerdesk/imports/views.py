@@ -100,7 +100,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.status == ImportStatus.UPLOADED:
         return redirect("import_mapping", pk=job.pk)
-    errors, error_counts = [], []
+    errors, error_counts, warnings = [], [], []
     if not job.is_busy:
         # Each reason under the importer's field, in the language the reasons were written in (issue #11.13).
         labels = services.field_labels(job)
@@ -114,11 +114,15 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             label = services.error_field_label(ImportRowError(field=row["field"], column=row["column"]), job, labels)
             totals[label or whole_row] = totals.get(label or whole_row, 0) + row["count"]
         error_counts = [{"label": label, "count": count} for label, count in sorted(totals.items(), key=_most)]
+        warnings = selectors.import_warnings(job)
+        for warning in warnings:
+            warning.label = labels.get(warning.field, warning.column) or whole_row
     context = {
         "job": job,
         "importer": selectors.importer_of(job),
         "errors": errors,
         "error_counts": error_counts,
+        "warnings": warnings,
         "errors_shown": selectors.ERRORS_SHOWN,
     }
     return render(request, "imports/detail.html", context)

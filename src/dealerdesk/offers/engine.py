@@ -598,6 +598,17 @@ class Quote:
     approval_reasons: list[str] = field(default_factory=list)
 
 
+def best_price(
+    promotions: Iterable[PromotionFacts], vehicle: VehicleFacts, customer: CustomerContext, today: date
+) -> tuple[list[Judgement], Combination, Breakdown]:
+    """The one pricing path (docs/pricing.md): every promotion judged for this customer, the best combination, and
+    the price lines of the vehicle with it. An offer is priced by it (`services.offer_quote`), and so is the
+    recommendation's "after discounts" (`selectors.best_discounts_for`), so the two never disagree (issue #10.8)."""
+    judgements = judge_all(promotions, vehicle, customer, today)
+    best = best_combination(judgements, vehicle.vehicle_price)
+    return judgements, best, breakdown(vehicle, best)
+
+
 def best_discount_for(store, trim, now=None) -> Decimal:
     """The best combination's price reduction for a neutral customer, vehicle only (for the recommendation engine).
 

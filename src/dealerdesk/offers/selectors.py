@@ -265,8 +265,17 @@ def best_discount_for(store: Store, trim: Trim, now: datetime | None = None) -> 
     return best_discounts_for(store, [trim.pk], now).get(trim.pk, engine.ZERO)
 
 
-def best_discounts_for(store: Store, trim_ids: Iterable[int], now: datetime | None = None) -> dict[int, Decimal]:
-    """`best_discount_for` of many trims in two queries: {trim id: price reduction}."""
+def best_discounts_for(
+    store: Store,
+    trim_ids: Iterable[int],
+    now: datetime | None = None,
+    customer: engine.CustomerContext | None = None,
+) -> dict[int, Decimal]:
+    """`best_discount_for` of many trims in two queries: {trim id: price reduction}.
+
+    With `customer` (`services.customer_context_for`), the reduction of the offer that customer would get for the
+    trim without colour or options: the same loaded facts and the same `engine.best_price` as `services.offer_quote`
+    (issue #10.8: the recommendation's "after discounts" equals the offer made from it)."""
     now = now or timezone.now()
     today = local_today(store, now)
     stock = _stock_for_age(store.pk, None)
@@ -276,16 +285,18 @@ def best_discounts_for(store: Store, trim_ids: Iterable[int], now: datetime | No
         .annotate(
             mp_id=Subquery(in_force.values("id")[:1]),
             mp_price=Subquery(in_force.values("price")[:1]),
+            sv_id=Subquery(stock.values("id")[:1]),
             sv_arrived=Subquery(stock.values("arrived_on")[:1]),
         )
-        .values("id", "series_id", "series__brand_id", "mp_id", "mp_price", "sv_arrived")
+        .values("id", "series_id", "series__brand_id", "mp_id", "mp_price", "sv_id", "sv_arrived")
     )
-    # Only promotions a neutral customer can get today matter; judging the rest per trim would be wasted work.
+    # Only promotions running today can be chosen (and, for a neutral customer, only those without conditions);
+    # judging the rest per trim would be wasted work.
     usable = [
         p
         for p in _listed_promotions(store, today)
         if p.starts_on <= today <= p.ends_on
-        and not (p.requires_trade_in or p.requires_loan or p.requires_first_car or p.cities)
+        and (customer is not None or not (p.requires_trade_in or p.requires_loan or p.requires_first_car or p.cities))
     ]
     result: dict[int, Decimal] = {}
     for row in trims:
@@ -303,6 +314,7 @@ def best_discounts_for(store: Store, trim_ids: Iterable[int], now: datetime | No
             marked_price_id=row["mp_id"],
             marked_price=engine.money(row["mp_price"]),
             stock_age_days=(today - arrived).days if arrived else None,
+            stock_vehicle_id=row["sv_id"],
         )
         in_scope = [
             p
@@ -311,9 +323,8 @@ def best_discounts_for(store: Store, trim_ids: Iterable[int], now: datetime | No
             and (p.series_id is None or p.series_id == vehicle.series_id)
             and (p.trim_id is None or p.trim_id == vehicle.trim_id)
         ]
-        judged = [engine.judge(p, vehicle, engine.NEUTRAL, today) for p in in_scope]
-        best = engine.best_combination(judged, vehicle.vehicle_price)
-        result[row["id"]] = min(best.reduction, vehicle.vehicle_price)
+        _judged, _best, lines = engine.best_price(in_scope, vehicle, customer or engine.NEUTRAL, today)
+        result[row["id"]] = vehicle.vehicle_price - lines.total
     return result
 
 

@@ -386,8 +386,8 @@ def offer_quote(
     if errors:
         raise ValidationError(errors)
     vehicle = inputs.vehicle()
-    judgements = engine.judge_all(inputs.promotions, vehicle, customer_context, inputs.today)
-    best = engine.best_combination(judgements, vehicle.vehicle_price)
+    # the one pricing path, shared with the recommendation's "after discounts" (engine.best_price)
+    judgements, best, _best_lines = engine.best_price(inputs.promotions, vehicle, customer_context, inputs.today)
     combination = best
     if request.promotion_ids is not None:
         picked, problems = engine.check_choice(judgements, request.promotion_ids)

@@ -216,7 +216,10 @@ def offer_create(request: HttpRequest) -> HttpResponse:
         return _choose_customer(request)
     customer = _builder_customer(request.user, int(wanted))
     if request.method == "GET":
-        return _builder_render(request, customer, _initial_data(customer))
+        initial = _initial_data(customer)
+        if request.GET.get("trim", "").isdigit():  # from a recommendation: priced as the recommendation said
+            initial["trim"] = int(request.GET["trim"])
+        return _builder_render(request, customer, initial)
     data, parse_errors = parse_builder(request.POST)
     data["customer"] = customer.pk
     if parse_errors:

@@ -3,6 +3,9 @@
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.core.audit import register_action_labels
+from dealerdesk.core.audit_display import register_key_labels
+
+from .models import RegistrationDocument
 
 register_action_labels(
     {
@@ -17,4 +20,13 @@ register_action_labels(
         "registration.cancelled": _("Registration cancelled"),
         "registration_policy.updated": _("Registration target changed"),
     }
+)
+
+# diff keys that are fields of the registration's documents, shown with their labels and choices (issue #10.12)
+register_key_labels(
+    {
+        "document": RegistrationDocument._meta.get_field("kind"),
+        "documents_removed": RegistrationDocument._meta.get_field("kind"),
+    },
+    target_type="registrations.registration",
 )

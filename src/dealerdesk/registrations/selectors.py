@@ -106,12 +106,19 @@ def registration_get(user, pk: int) -> Registration:
 def delivery_of(registration: Registration):
     """The order's delivery (one per order) for the link on the registration page, or None: one query, no blobs."""
     from dealerdesk.deliveries.models import Delivery  # deliveries reads registrations for its links: import late
+    from dealerdesk.deliveries.selectors import handover_date_note
 
     delivery = (
-        Delivery.objects.filter(order_id=registration.order_id).only("pk", "status", "scheduled_at", "order_id").first()
+        Delivery.objects.filter(order_id=registration.order_id)
+        .only("pk", "status", "scheduled_at", "handed_over_at", "order_id", "store_id")
+        .first()
     )
     if delivery is not None:
-        delivery.local_start = timezone.localtime(delivery.scheduled_at, registration.store.tz)
+        tz = registration.store.tz
+        delivery.store = registration.store
+        # the delivery date is the real handover once it happened (another day than booked is said so)
+        delivery.local_start = timezone.localtime(delivery.handed_over_at or delivery.scheduled_at, tz)
+        delivery.date_note = handover_date_note(delivery) if delivery.handed_over_at else ""
     return delivery
 
 

@@ -1045,7 +1045,8 @@ def _ask_store_signature(contract: Contract, order: Order) -> None:
             channel="in_app",
             recipient_user=manager,
             store=order.store,
-            subject=_("Contract %(number)s waits for your signature") % {"number": contract.number},
+            subject=_("Contract %(number)s of %(customer)s (%(total)s) waits for your signature")
+            % {"number": contract.number, "customer": order.customer.name, "total": yuan(order.total)},
             body=reverse("order_detail", args=[order.pk]),
             kind="contract.awaiting_store_signature",
         )

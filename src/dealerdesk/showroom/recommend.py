@@ -405,3 +405,27 @@ def as_dict(ranked: Ranked) -> dict:
         "net_price": str(trim.net_price),
         "reasons": [{"kind": r.kind, "code": r.code, "text": render(r)} for r in ranked.reasons],
     }
+
+
+# Why a row stands above a higher score (issue #10.8): the list puts the hard needs first, then what can be handed
+# over soonest, then the score (`Ranked.key`); a row that outranks a better score says which of these lifted it.
+ORDER_REASONS = {
+    "meets_needs": _("Above higher scores: it meets every hard need"),
+    IN_STOCK: _("Above higher scores: in stock, can be handed over the same day"),
+    IN_TRANSIT: _("Above higher scores: in transit, sooner than ordering"),
+}
+
+
+def order_reasons(ranked: list[Ranked]) -> list[str]:
+    """Per row, why it is listed above a higher score further down ("" when none is below it)."""
+    out = []
+    for i, row in enumerate(ranked):
+        higher = [r for r in ranked[i + 1 :] if r.score > row.score]
+        codes = []
+        if not row.blocking and any(r.blocking for r in higher):
+            codes.append("meets_needs")
+        mine = AVAILABILITY_ORDER[row.trim.availability]
+        if any(AVAILABILITY_ORDER[r.trim.availability] > mine for r in higher if r.blocking == row.blocking):
+            codes.append(row.trim.availability)
+        out.append("；".join(str(ORDER_REASONS[c]) for c in codes))
+    return out

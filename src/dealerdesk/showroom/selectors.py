@@ -587,9 +587,27 @@ def _set_discounts(facts: list[TrimFacts], discounts: dict[int, Decimal]) -> lis
     return facts
 
 
-def _pricer(store: Store, now: datetime.datetime):
-    """A function giving the best promotion of some trims, from the offers app; None without it."""
+def _customer_context(customer):
+    """The customer's situation as the offers app prices it (trade-in, loan, first car, city), or None."""
+    from importlib import import_module
+
+    if customer is None:
+        return None
+    try:
+        return import_module("dealerdesk.offers.services").customer_context_for(customer)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _pricer(store: Store, now: datetime.datetime, customer=None):
+    """A function giving the best promotion of some trims, from the offers app; None without it.
+
+    For a customer, the offers app prices each trim as the offer it would make them (same facts, same engine
+    function), so the recommendation's "after discounts" is the offer's price (issue #10.8)."""
     bulk, single = _promotions_engine()
+    context = _customer_context(customer)
+    if bulk is not None and context is not None:
+        return lambda facts: bulk(store, [f.id for f in facts], now, context)
     if bulk is not None:
         return lambda facts: bulk(store, [f.id for f in facts], now)
     if single is not None:
@@ -611,7 +629,7 @@ class RecommendationResult:
 
 
 def recommendations_for(
-    user, store: Store, needs: Needs, *, limit: int = 10, now: datetime.datetime | None = None
+    user, store: Store, needs: Needs, *, limit: int = 10, now: datetime.datetime | None = None, customer=None
 ) -> RecommendationResult:
     """The store's trims ranked for the needs, with reasons. Prices are the marked prices in force minus the best
     promotion the offers app finds (asked only for trims that can reach the top); without that app, marked
@@ -620,19 +638,19 @@ def recommendations_for(
         raise Store.DoesNotExist
     now = now or timezone.now()
     facts = trim_facts(store, now=now, with_features=bool(needs.must_have))
-    price = _pricer(store, now)
+    price = _pricer(store, now, customer)
     if price is None:
         return RecommendationResult(store, rank(needs, facts, limit=limit), False, len(facts))
     return RecommendationResult(store, rank_priced(needs, facts, limit=limit, price=price), True, len(facts))
 
 
 def score_trims(
-    store: Store, needs: Needs, trim_ids: list[int], *, now: datetime.datetime | None = None
+    store: Store, needs: Needs, trim_ids: list[int], *, now: datetime.datetime | None = None, customer=None
 ) -> list[Ranked]:
     """Chosen trims of the store scored for the needs, with the best promotion when the offers app gives one."""
     now = now or timezone.now()
     facts = trim_facts(store, now=now, trim_ids=trim_ids)
-    price = _pricer(store, now)
+    price = _pricer(store, now, customer)
     if price is not None and facts:
         _set_discounts(facts, price(facts))
     return [score_trim(needs, f) for f in facts]

@@ -19,6 +19,7 @@ from dealerdesk.core.audit import audit_record, diff_fields
 from dealerdesk.core.errors import Conflict, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
 from dealerdesk.customers import services as customer_services
+from dealerdesk.customers.lead_sources import active_codes
 from dealerdesk.customers.models import Customer
 from dealerdesk.customers.selectors import customer_visible_to
 
@@ -33,7 +34,6 @@ from .choices import (
     Material,
     PaymentMethod,
     Refreshment,
-    Source,
     Timeframe,
     Usage,
     VisitKind,
@@ -124,7 +124,7 @@ def visit_arrive(
         errors["party_size"] = [_("A party has between 1 and 50 people.")]
     if kind not in VisitKind.values:
         errors["kind"] = [_("Choose first visit, return visit or appointment.")]
-    if source and source not in Source.values:
+    if source and source not in active_codes(store.group_id):  # the group's lead sources (issue #10.13)
         errors["source"] = [_("Unknown source channel.")]
     if len(notes or "") > 200:
         errors["notes"] = [_("Notes can have at most 200 characters.")]
@@ -591,7 +591,8 @@ def needs_assessment_create(
         "budget_max": data["budget_max"],
         "body_type": data["body_type"],
         "seats": data["seats"],
-        "energy_type": data["energy_types"][0] if len(data["energy_types"]) == 1 else "",
+        # every type considered: the customer card shows what the analysis recorded (issue #10.7)
+        "energy_types": list(data["energy_types"]),
         "usage": str(Usage(data["usage"]).label) if data["usage"] else "",
         "timeframe": data["timeframe"],
         "payment_method": data["payment_method"],
@@ -675,7 +676,7 @@ def recommendation_record(
     if len(notes or "") > 2000:
         raise ValidationError({"notes": [_("At most 2,000 characters.")]})
     needs = needs_from({f: getattr(assessment, f) for f in NEEDS_FIELDS})
-    ranked = {r.trim.id: r for r in selectors.score_trims(assessment.store, needs, ids)}
+    ranked = {r.trim.id: r for r in selectors.score_trims(assessment.store, needs, ids, customer=assessment.customer)}
     snapshot = [as_dict(ranked[i]) for i in ids]
     recommendation = Recommendation.objects.create(
         store_id=assessment.store_id, assessment=assessment, consultant=actor, snapshot=snapshot, notes=notes or ""

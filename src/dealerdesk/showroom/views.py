@@ -22,7 +22,7 @@ from dealerdesk.accounts.models import Store, User
 from dealerdesk.accounts.permissions import user_can
 from dealerdesk.catalog.models import Trim
 from dealerdesk.core.errors import DomainError
-from dealerdesk.core.pagination import keyset_page
+from dealerdesk.core.pagination import keyset_page, keyset_page_by_time
 from dealerdesk.core.webforms import int_or
 from dealerdesk.customers.models import Customer
 from dealerdesk.customers.search import SearchTooBroad, search_customers
@@ -46,7 +46,7 @@ from .forms import (
     apply_errors,
 )
 from .models import NeedsAssessment, Presentation, Visit
-from .recommend import as_dict, money
+from .recommend import as_dict, money, order_reasons
 
 LIST_SIZE = 50
 RECOMMENDATIONS_SHOWN = 10
@@ -582,7 +582,8 @@ def needs_list(request: HttpRequest) -> HttpResponse:
     """Needs assessments the user may see, newest first."""
     stores = _stores_or_403(request, "sales.sell")
     qs = selectors.needs_assessment_visible_to(request.user).select_related("customer", "consultant", "store")
-    page = keyset_page(qs, cursor=request.GET.get("after"), size=LIST_SIZE)
+    # by the time it was taken (may be recorded later than a newer one), not by id (issue #10.15)
+    page = keyset_page_by_time(qs, cursor=request.GET.get("after"), size=LIST_SIZE)
     for assessment in page.items:
         assessment.budget_text = budget_text(assessment)
     return render(request, "showroom/needs_list.html", {"page": page, "stores": stores})
@@ -635,8 +636,13 @@ def _needs_pick_customer(request: HttpRequest) -> HttpResponse:
 def _needs_context(request: HttpRequest, assessment: NeedsAssessment, **extra) -> dict[str, Any]:
     store = assessment.store
     needs = services.needs_from({f: getattr(assessment, f) for f in services.NEEDS_FIELDS})
-    result = selectors.recommendations_for(request.user, store, needs, limit=RECOMMENDATIONS_SHOWN)
+    # priced for this customer, as the offer made from a row will be (issue #10.8)
+    result = selectors.recommendations_for(
+        request.user, store, needs, limit=RECOMMENDATIONS_SHOWN, customer=assessment.customer
+    )
     rows = [as_dict(r) for r in result.results]
+    for row, reason in zip(rows, order_reasons(result.results), strict=True):
+        row["order_reason"] = reason
     for row, ranked in zip(rows, result.results, strict=True):
         row["price_text"] = money(ranked.trim.price)
         row["net_price_text"] = money(ranked.trim.net_price)

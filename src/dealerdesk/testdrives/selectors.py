@@ -64,9 +64,10 @@ def _store_ids_for(user, perms: tuple[str, ...]) -> list[int] | None:
 
 
 def testdrive_visible_to(user) -> QuerySet[TestDrive]:
-    """Test drives of the stores where the user books drives or manages the fleet (the whole store's calendar)."""
+    """Test drives of the stores where the user books drives or manages the fleet (the whole store's calendar), or
+    works the care desk (read-only: the after-drive call is about the drive; care holds none of the steps' rights)."""
     qs = TestDrive.objects.select_related("store", "customer", "trim__series__brand", "demo_car", "consultant", "route")
-    ids = _store_ids_for(user, ("testdrives.book", "fleet.manage"))
+    ids = _store_ids_for(user, ("testdrives.book", "fleet.manage", "care.manage"))
     if ids is None:
         return qs
     return qs.filter(store_id__in=ids)

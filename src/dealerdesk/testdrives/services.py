@@ -66,6 +66,13 @@ MAX_ODOMETER = 2_000_000
 # reading far above the last one is left to the fleet manager, and a single drive cannot add more than a day's run.
 DRIVE_MAX_KM = 1_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# When a drive may start (issue #10.6, docs/decisions/0016-dates-and-one-truth.md): on the booked local day, from an
+# hour before the slot until its end. A customer who comes early is driven; one who comes on another day, or after
+# the slot ended, is rescheduled first, so that the car's and the consultant's calendars and the agreement's printed
+# time stay true.
+START_EARLY_MINUTES = 60
+# The shortest drive that is plausible: starting and completing in the same minute records a drive that never was.
+MIN_DRIVE_MINUTES = 10
 # Every passenger-car trim sold here is automatic (BEV, PHEV, EREV, HEV and the ICE trims of the catalogue all have
 # automatic or single-speed gearboxes); the catalogue has no gearbox field, so this is the one place that says so.
 PASSENGER_CAR_TRANSMISSION = Transmission.AUTOMATIC
@@ -1033,6 +1040,43 @@ def _clean_odometer(value: Any, field: str, errors: dict) -> int | None:
     return km
 
 
+def start_refusal(td: TestDrive, now: datetime | None = None) -> str | None:
+    """Why the drive cannot start now for its time (another local day, too early, after the slot), or None."""
+    now = now or timezone.now()
+    store = td.store
+    start, end = _local(store, td.start_at), _local(store, td.end_at)
+    here = _local(store, now)
+    earliest = start - timedelta(minutes=START_EARLY_MINUTES)
+    if here.date() == start.date() and earliest <= here <= end:
+        return None
+    return _(
+        "This test drive is booked for %(start)s–%(end)s; it can start from %(from)s until %(until)s on that day. "
+        "Reschedule it to the time the customer drives first."
+    ) % {
+        "start": start.strftime("%Y-%m-%d %H:%M"),
+        "end": end.strftime("%H:%M"),
+        "from": max(earliest, start.replace(hour=0, minute=0)).strftime("%H:%M"),
+        "until": end.strftime("%H:%M"),
+    }
+
+
+def complete_refusal(td: TestDrive, now: datetime | None = None) -> str | None:
+    """Why the drive cannot be completed yet (shorter than MIN_DRIVE_MINUTES since it started), or None."""
+    if td.started_at is None:
+        return None
+    earliest = td.started_at + timedelta(minutes=MIN_DRIVE_MINUTES)
+    if (now or timezone.now()) >= earliest:
+        return None
+    return _(
+        "The drive started at %(started)s; a test drive lasts at least %(minutes)d minutes, so it can be completed "
+        "from %(earliest)s."
+    ) % {
+        "started": _local(td.store, td.started_at).strftime("%H:%M"),
+        "minutes": MIN_DRIVE_MINUTES,
+        "earliest": _local(td.store, earliest).strftime("%H:%M"),
+    }
+
+
 @transaction.atomic
 def testdrive_start(
     *,
@@ -1048,6 +1092,9 @@ def testdrive_start(
     td = _lock(test_drive)
     _require_seller(actor, td)
     _move(td, TestDriveStatus.IN_PROGRESS)
+    now = now or timezone.now()
+    if refusal := start_refusal(td, now):
+        raise TransitionRefused(refusal, code="testdrive_outside_slot")
     agreement = TestDriveAgreement.objects.filter(test_drive=td).only("accepted_at").first()
     if agreement is None or agreement.accepted_at is None:
         raise TransitionRefused(
@@ -1075,7 +1122,7 @@ def testdrive_start(
     if errors:
         raise ValidationError(errors)
     before = td.status
-    td.status, td.started_at = TestDriveStatus.IN_PROGRESS, now or timezone.now()
+    td.status, td.started_at = TestDriveStatus.IN_PROGRESS, now
     td.odometer_out, td.first_driver = km, first_driver
     td.briefing, td.precautions_acknowledged = list(BriefingItem.values), True
     td.save()
@@ -1107,6 +1154,9 @@ def testdrive_complete(
     td = _lock(test_drive)
     _require_seller(actor, td)
     _move(td, TestDriveStatus.COMPLETED)
+    now = now or timezone.now()
+    if refusal := complete_refusal(td, now):
+        raise TransitionRefused(refusal, code="testdrive_too_short")
     errors: dict[str, list[str]] = {}
     km = _clean_odometer(odometer_in, "odometer_in", errors)
     if km is not None and td.odometer_out is not None and km < td.odometer_out:
@@ -1124,7 +1174,6 @@ def testdrive_complete(
         ]
     if errors:
         raise ValidationError(errors)
-    now = now or timezone.now()
     before = td.status
     td.status, td.ended_at, td.odometer_in = TestDriveStatus.COMPLETED, now, km
     td.incident = (incident or "").strip()[:300]

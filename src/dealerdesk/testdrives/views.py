@@ -306,6 +306,9 @@ def _detail_context(
         # flagged like on the fleet page, so that the consultant sees it while preparing the car
         "insurance_expiring": insurance is not None and insurance <= today + timedelta(days=fleet.INSURANCE_ALERT_DAYS),
         "insurance_expired": insurance is not None and insurance < today,
+        # the service's own time rules, shown before the click (the reschedule form is the way out of a refusal)
+        "start_refusal": services.start_refusal(td) if TestDriveStatus.IN_PROGRESS in moves else None,
+        "complete_refusal": services.complete_refusal(td) if TestDriveStatus.COMPLETED in moves else None,
         "errors": errors or {},
         "step": step,
         "local_day": timezone.localtime(td.start_at, store.tz).date().isoformat(),

@@ -2,7 +2,6 @@
 services validate (their ValidationError dicts come back keyed by field)."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -110,7 +109,9 @@ class TrimSerializer(serializers.ModelSerializer):
     def get_brand(self, trim: Trim) -> dict:
         return _BrandRefSerializer(trim.series.brand).data
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(
+        serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True, allow_null=True)
+    )
     def get_marked_price(self, trim: Trim) -> str | None:
         price = getattr(trim, "marked_price", None)
         return None if price is None else f"{price:.2f}"

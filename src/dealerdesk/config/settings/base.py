@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "dealerdesk.sales",
     "dealerdesk.deliveries",
     "dealerdesk.registrations",
+    "dealerdesk.care",
 ]
 
 MIDDLEWARE = [
@@ -189,7 +190,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "dealerdesk.core.openapi.AutoSchema",  # error answers declared once
     # Ids, numbers and text are refused or cleaned at the edge (core.filters, core.api): never a 500 deeper down.
     "DEFAULT_FILTER_BACKENDS": ["dealerdesk.core.filters.FilterBackend"],
     "DEFAULT_PARSER_CLASSES": [

@@ -11,7 +11,7 @@ from dealerdesk.core.audit import action_label
 from dealerdesk.core.models import AuditEntry
 
 from .. import visibility
-from ..choices import ConsentChannel, ConsentPurpose, FollowUpChannel, FollowUpOutcome, Gender, Source
+from ..choices import ConsentChannel, ConsentPurpose, FollowUpChannel, FollowUpNextStep, FollowUpOutcome, Gender
 from ..models import Consent, Customer, FollowUp
 
 
@@ -82,7 +82,12 @@ class _CustomerFieldsSerializer(serializers.Serializer):
     id_number = serializers.CharField(
         label=_("resident ID number"), required=False, allow_blank=True, help_text=_("The full 18-character number.")
     )
-    source = serializers.ChoiceField(label=_("source"), choices=Source.choices, required=False)
+    source = serializers.CharField(
+        label=_("source"),
+        required=False,
+        max_length=20,
+        help_text=_("The code of one of the group's active lead sources (GET /api/v1/lead-sources/)."),
+    )
     campaign = serializers.CharField(label=_("campaign"), required=False, allow_blank=True, max_length=100)
     city = serializers.CharField(label=_("city / region"), required=False, allow_blank=True, max_length=60)
     occupation = serializers.CharField(label=_("occupation"), required=False, allow_blank=True, max_length=60)
@@ -255,10 +260,50 @@ class FollowUpCompleteRequestSerializer(serializers.Serializer):
     notes = serializers.CharField(label=_("notes"), required=False, allow_blank=True, default="")
     new_grade = serializers.CharField(label=_("new intent grade"), required=False, allow_blank=True, max_length=2)
     next_due_at = serializers.DateTimeField(
-        label=_("next follow-up"), required=False, help_text=_("Leave out to plan by the intent grade.")
+        label=_("next follow-up"),
+        required=False,
+        help_text=_("Leave out to plan by the intent grade. On a care call: the date of the next care call, if any."),
     )
+    score = serializers.IntegerField(
+        label=_("satisfaction score"),
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=5,
+        help_text=_("1 (very dissatisfied) to 5 (very satisfied); 2 or less alerts the store's sales managers."),
+    )
+    comment = serializers.CharField(
+        label=_("comment"),
+        required=False,
+        allow_blank=True,
+        help_text=_("What the customer said, in their words (the same as notes; give one of the two)."),
+    )
+    next_step = serializers.ChoiceField(
+        label=_("next step"), choices=FollowUpNextStep.choices, required=False, allow_blank=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        comment = attrs.pop("comment", "")
+        if comment and attrs.get("notes") and comment != attrs["notes"]:
+            raise serializers.ValidationError({"comment": [_("Give the comment or the notes, not both.")]})
+        if comment:
+            attrs["notes"] = comment
+        return attrs
 
 
 class FollowUpCompleteSerializer(serializers.Serializer):
     done = FollowUpSerializer()
     next = FollowUpSerializer(allow_null=True)
+
+
+class LeadSourceSerializer(serializers.Serializer):
+    """One lead source of a dealer group: its code is the value of a customer's `source`."""
+
+    group = serializers.IntegerField(read_only=True, help_text=_("Dealer group id."))
+    code = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True, help_text=_("In the caller's language."))
+    name = serializers.CharField(read_only=True, help_text=_("Chinese name."))
+    name_en = serializers.CharField(read_only=True, help_text=_("English name; may be empty."))
+    is_active = serializers.BooleanField(
+        read_only=True, help_text=_("Only active sources are accepted for a new or changed source.")
+    )

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -6,4 +7,7 @@ router = SimpleRouter()
 router.register("customers", views.CustomerViewSet, basename="api-customer")
 router.register("follow-ups", views.FollowUpViewSet, basename="api-followup")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("lead-sources/", views.LeadSourceListView.as_view(), name="api-lead-source-list"),
+    *router.urls,
+]

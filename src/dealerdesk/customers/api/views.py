@@ -7,15 +7,16 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from dealerdesk.accounts.selectors import staff_of_store, store_visible_to
-from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent
+from dealerdesk.core.api import ERRORS, IDEMPOTENCY_HEADER, FirstRendererNegotiation, idempotent, query_id
 from dealerdesk.core.api import error_responses as _errors
 from dealerdesk.core.errors import DomainError, NotPermitted
 from dealerdesk.core.models import AuditEntry
@@ -24,6 +25,7 @@ from dealerdesk.core.scoping import scope_to_stores
 
 from .. import merge, privacy, search, services, visibility
 from ..filters import CustomerFilter, FollowUpFilter
+from ..lead_sources import lead_sources_of
 from ..models import Customer, FollowUp
 from ..selectors import customer_get, customer_visible_to, followup_visible_to
 from . import serializers as s
@@ -367,7 +369,13 @@ class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Record a follow-up as done",
-        description="Answers with the done follow-up and the next one, planned by the (new) intent grade.",
+        description=(
+            "Answers with the done follow-up and the next one, planned by the (new) intent grade. A care call "
+            "(post-delivery days 3 and 30, `role` care_specialist) takes `score` 1-5, `comment` and `next_step`, and "
+            "opens a next care call only at `next_due_at`; a score of 2 or less or the `complaint` outcome alerts the "
+            "store's sales managers at once. Who may complete: the assignee, the store's care desk for care calls, "
+            "managers."
+        ),
         request=s.FollowUpCompleteRequestSerializer,
         responses={200: s.FollowUpCompleteSerializer, **_errors(400, 403, 404, 409)},
     )
@@ -386,3 +394,34 @@ class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 "next": s.FollowUpSerializer(following, context=context).data if following else None,
             }
         )
+
+
+@extend_schema(tags=["customers"])
+class LeadSourceListView(APIView):
+    """The lead sources of the caller's dealer groups (issue #10.13): the values a customer's `source` takes."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("store", OpenApiTypes.INT, description=_("Only this store's group (store id)."))],
+        responses={200: s.LeadSourceSerializer(many=True), **_errors(404)},
+    )
+    def get(self, request: Request) -> Response:
+        stores = store_visible_to(request.user)
+        store_id = query_id(request, "store")  # not str.isdigit: "²" is a digit to it, and int("²") a 500
+        if store_id is not None:
+            stores = stores.filter(pk=store_id)
+            if not stores.exists():
+                raise NotFound()
+        group_ids = sorted(set(stores.values_list("group_id", flat=True)))
+        rows = [
+            {
+                "group": group_id,
+                "code": source.code,
+                "label": source.label,
+                "name": source.name,
+                "name_en": source.name_en,
+                "is_active": source.is_active,
+            }
+            for group_id in group_ids
+            for source in lead_sources_of(group_id)
+        ]
+        return Response(s.LeadSourceSerializer(rows, many=True).data)

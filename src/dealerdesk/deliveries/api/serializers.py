@@ -21,7 +21,7 @@ class PdiCheckSerializer(serializers.ModelSerializer):
     """One PDI item: `result` is `pending`, `passed` or `failed` (with a note)."""
 
     result = serializers.CharField(read_only=True, help_text="`pending`, `passed` or `failed`")
-    checked_by = serializers.StringRelatedField(read_only=True)
+    checked_by = serializers.StringRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = PdiCheck
@@ -35,7 +35,7 @@ class DeliveryDocumentSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True, help_text=_codes(DocumentKind))
     label = serializers.CharField(source="get_kind_display", read_only=True)
     holder = serializers.CharField(read_only=True, help_text="`store`, `lender` or `carmaker`")
-    received_by = serializers.StringRelatedField(read_only=True)
+    received_by = serializers.StringRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = DeliveryDocument
@@ -56,7 +56,7 @@ class PromisedGiftSerializer(serializers.ModelSerializer):
     """A gift the contract promised: `pending`, `handed_over` or `substituted` (with what was given and why)."""
 
     status = serializers.CharField(read_only=True, help_text="`pending`, `handed_over` or `substituted`")
-    recorded_by = serializers.StringRelatedField(read_only=True)
+    recorded_by = serializers.StringRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = PromisedGift
@@ -83,7 +83,7 @@ class DeliverySerializer(serializers.ModelSerializer):
     vin = serializers.CharField(source="vehicle.vin", read_only=True)
     trim = serializers.CharField(source="vehicle.trim", read_only=True)
     consultant = serializers.StringRelatedField(read_only=True)
-    consultant_signed_by = serializers.StringRelatedField(read_only=True)
+    consultant_signed_by = serializers.StringRelatedField(read_only=True, allow_null=True)
     explained = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=_codes(ExplanationItem))
     pdi = PdiCheckSerializer(source="pdi_checks", many=True, read_only=True)
     documents = DeliveryDocumentSerializer(many=True, read_only=True)

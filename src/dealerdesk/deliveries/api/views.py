@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -39,8 +40,10 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     queryset = Delivery.objects.none()
 
     def get_queryset(self) -> QuerySet[Delivery]:
+        # an action (not a read) looks among the deliveries the user works on: the care desk only reads them
+        to_act = self.request.method not in SAFE_METHODS
         qs = (
-            selectors.delivery_visible_to(self.request.user)
+            selectors.delivery_visible_to(self.request.user, to_act=to_act)
             .prefetch_related(
                 "pdi_checks__checked_by",
                 "documents__received_by",

@@ -19,8 +19,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
         model = ImportJob
         fields = [
             "id", "store", "kind", "status", "status_display", "original_name", "size", "encoding", "headers",
-            "mapping", "total", "created", "updated", "merged", "unchanged", "rejected", "skipped_empty", "progress",
-            "percent", "error_code", "error_summary", "created_by", "created_at", "started_at", "finished_at",
+            "mapping", "total", "created", "updated", "merged", "unchanged", "rejected", "warned", "skipped_empty",
+            "progress", "percent", "error_code", "error_summary", "created_by", "created_at", "started_at",
+            "finished_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -35,7 +35,8 @@ def _catalogue_refs(data: dict) -> dict:
     values = dict(data)
     for name, model in (("brand", Brand), ("series", Series), ("trim", Trim)):
         if name in values and values[name] is not None:
-            row = model.objects.select_related(*(("series",) if model is Trim else ())).filter(pk=values[name]).first()
+            rows = model.objects.select_related("series") if model is Trim else model.objects.all()
+            row = rows.filter(pk=values[name]).first()
             if row is None:
                 raise ValidationError({name: [_("There is no such %(what)s.") % {"what": model._meta.verbose_name}]})
             values[name] = row

@@ -34,7 +34,7 @@ class RegistrationDocumentSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True, help_text="The document's code, as in the `documents` action.")
     label = serializers.CharField(source="get_kind_display", read_only=True)
     holder = serializers.CharField(read_only=True, help_text="customer, store or lender; empty until received")
-    received_by = serializers.StringRelatedField(read_only=True)
+    received_by = serializers.StringRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = RegistrationDocument
@@ -50,7 +50,7 @@ class RegistrationSerializer(serializers.ModelSerializer):
     id_number_masked = serializers.SerializerMethodField(help_text="The owner's resident ID, masked (4 + 4).")
     vin = serializers.CharField(source="stock_vehicle.vin", read_only=True, default="")
     vehicle = serializers.SerializerMethodField()
-    clerk_name = serializers.StringRelatedField(source="clerk", read_only=True)
+    clerk_name = serializers.StringRelatedField(source="clerk", read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
     documents = RegistrationDocumentSerializer(many=True, read_only=True)
     missing_documents = serializers.SerializerMethodField()

@@ -3,7 +3,6 @@ answer with messages keyed by these field names. Amounts travel as decimal strin
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -91,7 +90,7 @@ class OrderSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field({"type": "string", "nullable": True})
     def get_vin(self, order: Order) -> str | None:
         return order.stock_vehicle.vin if order.stock_vehicle_id else None
 

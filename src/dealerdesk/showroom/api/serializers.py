@@ -14,7 +14,6 @@ from ..choices import (
     EnergyType,
     PaymentMethod,
     ReasonKind,
-    Source,
     Timeframe,
     Usage,
     VisitKind,
@@ -83,8 +82,13 @@ class VisitArriveSerializer(Serializer):
     store = f.IdField(required=False, help_text=_("Store id; may be left out when you work in one store only."))
     party_size = serializers.IntegerField(label=_("party size"), required=False, default=1)
     kind = serializers.ChoiceField(label=_("visit type"), choices=VisitKind.choices, required=False, default="first")
-    source = serializers.ChoiceField(
-        label=_("heard of us through"), choices=Source.choices, required=False, allow_blank=True, default=""
+    source = serializers.CharField(
+        label=_("heard of us through"),
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=20,
+        help_text=_("The code of one of the group's active lead sources (GET /api/v1/lead-sources/)."),
     )
     customer = f.IdField(
         required=False, allow_null=True, help_text=_("Customer id when the visitor is known; else anonymous.")
@@ -250,6 +254,12 @@ class RankedTrimSerializer(serializers.Serializer):
     discount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     net_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     reasons = RecommendationReasonSerializer(many=True)
+    order_reason = serializers.CharField(
+        help_text=_(
+            "Why the trim is listed above a higher score further down (hard needs met, sooner to hand over); "
+            "empty when it is not."
+        )
+    )
 
 
 class RecommendationResponseSerializer(serializers.Serializer):

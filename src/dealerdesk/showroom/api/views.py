@@ -22,7 +22,7 @@ from dealerdesk.customers.selectors import customer_visible_to
 from .. import selectors, services
 from ..choices import VisitStatus
 from ..models import NeedsAssessment, Visit
-from ..recommend import as_dict
+from ..recommend import as_dict, order_reasons
 from . import serializers as s
 
 
@@ -316,6 +316,9 @@ class RecommendationView(APIView):
                 "store": store.pk,
                 "promotions_applied": result.promotions_known,
                 "considered": result.considered,
-                "results": [as_dict(r) for r in result.results],
+                "results": [
+                    {**as_dict(r), "order_reason": reason}
+                    for r, reason in zip(result.results, order_reasons(result.results), strict=True)
+                ],
             }
         )
