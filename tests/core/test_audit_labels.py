@@ -82,3 +82,24 @@ def test_a_delivery_prepared_entry_lists_its_documents_by_name():
     with translation.override("zh-hans"):
         ((label, _before, after),) = audit_changes("deliveries.delivery", {"documents_received": [None, ["coc"]]})
     assert after != "coc" and not any(c.isascii() and c.isalpha() for c in label + after)
+
+
+def _has_latin(text: str) -> bool:
+    return any(c.isascii() and c.isalpha() for c in text)
+
+
+def test_a_nested_change_labels_its_keys_and_values_like_fields():
+    # given the case recorded when a registration opens (a dict of the registration's fields)
+    case = {"owner_kind": "individual", "local": True, "financed": False, "imported": False, "new_energy": True}
+    with translation.override("zh-hans"):
+        ((label, _before, after),) = audit_changes("registrations.registration", {"case": [None, case]})
+    # then every key and choice reads in Chinese, none as its code
+    assert not _has_latin(label + after), after
+    assert "individual" not in after and "owner_kind" not in after
+
+
+def test_a_foreign_key_without_a_verbose_name_yields_to_the_registered_label():
+    # a PDI check's entry names its delivery: Django would call that field "delivery"
+    with translation.override("zh-hans"):
+        ((label, _before, after),) = audit_changes("deliveries.pdicheck", {"delivery": [None, "SO00000001"]})
+    assert label == "交车" and after == "SO00000001"

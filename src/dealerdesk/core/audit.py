@@ -1,6 +1,6 @@
 """Writing the audit trail and the access log. Called by services inside their transaction."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.apps import apps
@@ -150,16 +150,29 @@ def audit_changes(target_type: str, diff: dict[str, Any]) -> list[tuple[str, str
         model = apps.get_model(target_type)
     except (LookupError, ValueError):
         model = None
+
+    def labelled(key: str) -> tuple[str, Any]:
+        return _label_and_field(target_type, model, key)
+
     rows = []
     for key, change in diff.items():
         before, after = change if isinstance(change, list | tuple) and len(change) == 2 else (None, change)
-        field = _field(model, key) or _key_field(target_type, model, key)
-        if isinstance(field, str | Promise):
-            label, field = str(field), None
-        else:
-            label = str(field.verbose_name) if field is not None else key.replace("_", " ")
-        rows.append((label, _shown(field, before), _shown(field, after)))
+        label, field = labelled(key)
+        rows.append((label, _shown(field, before, labelled), _shown(field, after, labelled)))
     return rows
+
+
+def _label_and_field(target_type: str, model, key: str) -> tuple[str, Any]:
+    """The reader's label of a diff key and the model field whose choices show its value (None for a plain key).
+    A field Django named after itself (no verbose name given, e.g. a foreign key `delivery`) yields to a label
+    registered for the key, so the reader never sees the code name."""
+    field = _field(model, key)
+    if field is not None and str(field.verbose_name) == field.name.replace("_", " "):
+        field = key_label(target_type, key) or field
+    field = field or _key_field(target_type, model, key)
+    if isinstance(field, str | Promise):
+        return str(field), None
+    return (str(field.verbose_name) if field is not None else key.replace("_", " ")), field
 
 
 def _key_field(target_type: str, model, key: str):
@@ -185,15 +198,19 @@ def _field(model, name: str):
     return field if getattr(field, "concrete", False) else None  # a reverse relation has no label of its own
 
 
-def _shown(field, value: Any) -> str:
+def _shown(field, value: Any, labelled: Callable[[str], tuple[str, Any]] | None = None) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if isinstance(value, list):
-        return "、".join(_shown(field, v) for v in value)
-    if isinstance(value, dict):  # a nested change (e.g. a checklist): its keys and values as written
-        return "；".join(f"{k}: {_shown(None, v)}" for k, v in value.items())
+        return "、".join(_shown(field, v, labelled) for v in value)
+    if isinstance(value, dict):  # a nested change (a registration's case, a checklist): each key labelled like a field
+        parts = []
+        for key, item in value.items():
+            label, inner = labelled(str(key)) if labelled is not None else (str(key), None)
+            parts.append(f"{label}: {_shown(inner, item, labelled)}")
+        return "；".join(parts)
     choices = dict(field.flatchoices) if field is not None and getattr(field, "flatchoices", None) else {}
     if value in choices:
         return str(choices[value])

@@ -138,6 +138,7 @@ register_key_labels(
         "vin": _("VIN"),
         "case": _("registration case"),
         "local": _("local registration"),
+        "delivery": _("delivery"),
         "documents_removed": _("documents no longer needed"),
         "documents_received": _("documents received"),
         "pdi_passed": _("PDI items passed"),
