@@ -35,6 +35,24 @@ def test_reception_logs_an_arrival_in_two_taps(shanghai_clock, store_a, receptio
     assert (visit.kind, visit.party_size, visit.store) == ("return", 1, store_a)
 
 
+def test_the_desk_asks_for_the_groups_own_lead_sources(shanghai_clock, store_a, receptionist, make_staff):
+    from dealerdesk.customers.lead_sources import lead_source_create
+
+    # given the group's list, which its store admin extended with a channel of its own
+    added = lead_source_create(
+        actor=make_staff("store_admin", store_a), store=store_a, name="本地论坛", name_en="Forum"
+    )
+    client = client_for(receptionist)
+    desk = client.get(reverse("reception_desk")).content.decode()
+    # then the desk offers the seeded channels (抖音 …) and the added one, not only the built-in ones
+    assert 'value="douyin"' in desk and f'value="{added.code}"' in desk
+    # and an arrival through 抖音 is logged with it; an unknown channel is refused with nothing written
+    logged = client.post(reverse("visit_arrive"), {"kind": "first", "party_size": "1", "source": "douyin"})
+    assert logged.status_code == 302 and Visit.objects.get().source == "douyin"
+    refused = client.post(reverse("visit_arrive"), {"kind": "first", "party_size": "1", "source": "fax"})
+    assert refused.status_code == 400 and Visit.objects.count() == 1
+
+
 def test_a_bad_arrival_re_renders_the_desk_with_the_error(store_a, receptionist):
     response = client_for(receptionist).post(reverse("visit_arrive"), {"kind": "first", "party_size": "0"})
     assert response.status_code == 400

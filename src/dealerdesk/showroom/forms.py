@@ -6,6 +6,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from dealerdesk.customers.choices import ConsentPurpose
+from dealerdesk.customers.lead_sources import lead_source_choices
 
 from .choices import (
     BodyType,
@@ -23,8 +24,6 @@ from .choices import (
 
 NOTICE_VERSION = "2026-01"
 PARTY_SIZES = [(n, str(n)) for n in range(1, 6)] + [(6, "6+")]
-# The sources a reception desk asks about most, as big buttons; the rest in "other".
-QUICK_SOURCES = ["walk_in", "referral", "autohome", "dongchedi", "wechat", "oem_lead"]
 YES_NO_UNKNOWN = [("", _("Unknown")), ("yes", _("Yes")), ("no", _("No"))]
 
 
@@ -77,6 +76,11 @@ class ArrivalForm(StyledForm):
         label=_("Heard of us through"), choices=Source.choices, initial=Source.WALK_IN, required=False
     )
     notes = forms.CharField(label=_("Notes"), max_length=200, required=False)
+
+    def __init__(self, *args, store=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if store is not None:  # the store's group's own list (抖音, 小红书 … as its admin keeps it), issue #10.13
+            self.fields["source"].choices = [("", "—"), *lead_source_choices(store.group_id)]
 
 
 class CustomerSearchForm(StyledForm):

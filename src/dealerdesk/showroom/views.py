@@ -32,7 +32,6 @@ from . import outcomes, pdf, selectors, services
 from .choices import IN_SHOWROOM, EnergyType, Material, VisitStatus, WalkaroundPoint
 from .forms import (
     NOTICE_VERSION,
-    QUICK_SOURCES,
     AdviceForm,
     ArrivalForm,
     AssignForm,
@@ -140,8 +139,7 @@ def reception_desk(request: HttpRequest) -> HttpResponse:
     with timezone.override(store.tz):
         context = {
             "stores": stores,
-            "form": ArrivalForm(),
-            "quick_sources": QUICK_SOURCES,
+            "form": ArrivalForm(store=store),
             **_desk_context(request, store),
         }
         return render(request, "showroom/desk.html", context)
@@ -162,7 +160,7 @@ def visit_arrive(request: HttpRequest) -> HttpResponse:
     """Log an arrival from the desk (time automatic)."""
     stores = _desk_stores(request)
     store = _pick_store(request, stores)
-    form = ArrivalForm(request.POST)
+    form = ArrivalForm(request.POST, store=store)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -184,7 +182,7 @@ def visit_arrive(request: HttpRequest) -> HttpResponse:
             )
             return redirect(f"{reverse('reception_desk')}?store={store.code}")
     with timezone.override(store.tz):
-        context = {"stores": stores, "form": form, "quick_sources": QUICK_SOURCES, **_desk_context(request, store)}
+        context = {"stores": stores, "form": form, **_desk_context(request, store)}
         return render(request, "showroom/desk.html", context, status=400)
 
 
