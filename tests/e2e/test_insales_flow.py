@@ -229,27 +229,13 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
     expect(page.get_by_test_id("delivery-vin")).to_have_text(vin)
     delivery_url = page.url
     # and passes every PDI item, adds a gift, and receives every document of the pack
-    for code in (
-        page.get_by_test_id("pdi-table").locator("tr[data-item]").evaluate_all("rows => rows.map(r => r.dataset.item)")
-    ):
-        page.get_by_test_id(f"pdi-pass-{code}").click()
-        expect(page.get_by_test_id("pdi-table").locator(f"tr[data-item='{code}'] .text-bg-success")).to_be_visible()
+    pass_every_pdi_item(page)
     gift_form = page.get_by_test_id("gift-add")
     gift_name = "行车记录仪"  # a demo gift in stock, beside the floor mats the store's gift rule already added
     _select_option_with(gift_form.locator("select[name=gift]"), gift_name)
     gift_form.get_by_role("button").click()
     expect(page.get_by_test_id("delivery-gifts")).to_contain_text(gift_name)
-    for _ in range(20):
-        receive = page.locator("[data-testid^=receive-]")
-        if not receive.count():
-            break
-        button = receive.first
-        form = button.locator("xpath=ancestor::form")
-        if form.locator("input[name=invoice_number]").count():
-            form.locator("input[name=invoice_number]").fill("44" + mobile[-8:])
-            form.locator("input[name=invoice_date]").fill(_in_days(page, 0))
-        button.click()
-        expect(page).to_have_url(re.compile(re.escape(delivery_url)))
+    receive_every_document(page, invoice_number="44" + mobile[-8:])
     shot("6-pack-complete")
     page.get_by_test_id("delivery-prepare").click()
     expect(page.get_by_test_id("delivery-status")).to_have_class(re.compile(r"\btext-bg-primary\b"))  # prepared
@@ -264,12 +250,7 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
     page.locator("#odo").fill("12")
     page.get_by_test_id("handover-save").click()
     # the offer removed every promotion: no gift was promised, but any promised one is handed over first
-    for _ in range(10):
-        pending = page.locator("[data-testid=promised-row][data-status=pending]")
-        if not pending.count():
-            break
-        pending.first.locator("[data-testid^=promised-hand-over-]").click()
-        expect(page.get_by_test_id("promised-saved")).to_be_visible()
+    hand_over_every_promised_gift(page)
     # and photographs the car with its new owner
     page.get_by_test_id("photo-upload").locator("input[name=files]").set_input_files(
         files=[{"name": "交车合影.jpg", "mimeType": "image/jpeg", "buffer": _photo_jpeg()}]
@@ -315,6 +296,36 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
     ):
         expect(timeline.locator(f"li[data-action='{action}']").first).to_be_visible()
     shot("10-timeline")
+
+
+def pass_every_pdi_item(page: Page) -> None:
+    """On a delivery page, as the clerk: pass each PDI item (ticked in place)."""
+    table = page.get_by_test_id("pdi-table")
+    for code in table.locator("tr[data-item]").evaluate_all("rows => rows.map(r => r.dataset.item)"):
+        page.get_by_test_id(f"pdi-pass-{code}").click()
+        expect(table.locator(f"tr[data-item='{code}'] .text-bg-success")).to_be_visible()
+
+
+def receive_every_document(page: Page, *, invoice_number: str) -> None:
+    """On a delivery page, as the clerk: receive each document of the pack (the invoice with its number and today's
+    date), waiting for each tick to land before the next, since a tick swaps its row in place."""
+    receive = page.locator("[data-testid^=receive-]")
+    for left in range(receive.count(), 0, -1):
+        button = receive.first
+        form = button.locator("xpath=ancestor::form")
+        if form.locator("input[name=invoice_number]").count():
+            form.locator("input[name=invoice_number]").fill(invoice_number)
+            form.locator("input[name=invoice_date]").fill(_in_days(page, 0))
+        button.click()
+        expect(receive).to_have_count(left - 1)
+
+
+def hand_over_every_promised_gift(page: Page) -> None:
+    """On a delivery page, as the consultant: hand over each gift the signed contract promised."""
+    pending = page.locator("[data-testid=promised-row][data-status=pending]")
+    for left in range(pending.count(), 0, -1):
+        pending.first.locator("[data-testid^=promised-hand-over-]").click()
+        expect(pending).to_have_count(left - 1)
 
 
 def _select_option_with(select, text: str) -> None:

@@ -23,6 +23,9 @@ from .test_insales_flow import (
     _register,
     _select_option_with,
     draw_signature,
+    hand_over_every_promised_gift,
+    pass_every_pdi_item,
+    receive_every_document,
     record_id_number_and_address,
     resident_id,
 )
@@ -254,20 +257,8 @@ def test_one_customer_through_all_seven_roles(live_app, page, shot):
     page.get_by_test_id("delivery-book-submit").click()
     expect(page.get_by_test_id("delivery-vin")).to_have_text(vin)
     delivery_url = page.url
-    for code in (
-        page.get_by_test_id("pdi-table").locator("tr[data-item]").evaluate_all("rows => rows.map(r => r.dataset.item)")
-    ):
-        page.get_by_test_id(f"pdi-pass-{code}").click()
-        expect(page.get_by_test_id("pdi-table").locator(f"tr[data-item='{code}'] .text-bg-success")).to_be_visible()
-    receive = page.locator("[data-testid^=receive-]")
-    for left in range(receive.count(), 0, -1):
-        button = receive.first
-        doc_form = button.locator("xpath=ancestor::form")
-        if doc_form.locator("input[name=invoice_number]").count():
-            doc_form.locator("input[name=invoice_number]").fill("44" + mobile[-8:])
-            doc_form.locator("input[name=invoice_date]").fill(_in_days(page, 0))
-        button.click()
-        expect(receive).to_have_count(left - 1)  # ticked in place or after a reload: one fewer to receive
+    pass_every_pdi_item(page)
+    receive_every_document(page, invoice_number="44" + mobile[-8:])
     page.get_by_test_id("delivery-prepare").click()
     expect(page.get_by_test_id("delivery-status")).to_have_class(re.compile(r"\btext-bg-primary\b"))
     log_out(page)
@@ -285,10 +276,7 @@ def test_one_customer_through_all_seven_roles(live_app, page, shot):
         box.check()
     page.locator("#odo").fill("8")
     page.get_by_test_id("handover-save").click()
-    pending = page.locator("[data-testid=promised-row][data-status=pending]")
-    for left in range(pending.count(), 0, -1):
-        pending.first.locator("[data-testid^=promised-hand-over-]").click()
-        expect(pending).to_have_count(left - 1)
+    hand_over_every_promised_gift(page)
     expect(page.locator("[data-testid=promised-row][data-status=handed_over]")).to_have_count(len(GIFTS))
     # the customer comes a day before the booking: the confirmation says the real date will be recorded
     expect(page.locator(".alert-warning", has_text=_in_days(page, 1)).first).to_contain_text(_in_days(page, 0))
