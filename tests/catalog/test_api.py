@@ -221,11 +221,12 @@ def test_demo_car_actions(api, store_a, admin_a, catalogue):
         f"/api/v1/stock/{vehicle.pk}/demo/", {"plate": "粤BD55555", "insurance_expires_on": expires}, format="json"
     )
     assert flagged.status_code == 200 and flagged.json()["is_demo"] and flagged.json()["plate"] == "粤BD55555"
-    odometer = api.post(f"/api/v1/stock/{vehicle.pk}/odometer/", {"odometer_km": 120}, format="json")
+    # status and odometer are the fleet endpoints' (issue #12.2, decision 0020)
+    odometer = api.post(f"/api/v1/demo-cars/{vehicle.pk}/odometer/", {"odometer_km": 120}, format="json")
     assert odometer.json()["odometer_km"] == 120
-    down = api.post(f"/api/v1/stock/{vehicle.pk}/odometer/", {"odometer_km": 100}, format="json")
-    assert down.status_code == 400 and "cannot go down" in down.json()["odometer_km"][0]
-    retired = api.post(f"/api/v1/stock/{vehicle.pk}/demo-status/", {"demo_status": "retired"}, format="json")
+    down = api.post(f"/api/v1/demo-cars/{vehicle.pk}/odometer/", {"odometer_km": 100, "reason": ""}, format="json")
+    assert down.status_code == 400
+    retired = api.post(f"/api/v1/demo-cars/{vehicle.pk}/status/", {"demo_status": "retired"}, format="json")
     assert retired.json()["demo_status"] == "retired"
-    back = api.post(f"/api/v1/stock/{vehicle.pk}/demo-status/", {"demo_status": "available"}, format="json")
+    back = api.post(f"/api/v1/demo-cars/{vehicle.pk}/status/", {"demo_status": "available"}, format="json")
     assert back.status_code == 409 and back.json()["code"] == "demo_move_refused"

@@ -12,6 +12,7 @@ from dealerdesk.catalog import services
 from dealerdesk.catalog.models import Colour, MarkedPrice, Option, StockVehicle, Trim
 from dealerdesk.core.errors import Conflict, NotPermitted, TransitionRefused
 from dealerdesk.core.models import AuditEntry
+from dealerdesk.testdrives import fleet
 from tests.catalog.factories import (
     BrandFactory,
     ColourFactory,
@@ -369,7 +370,7 @@ def test_a_demo_car_in_use_is_not_sold_until_retired(store_a, admin_a, trim):
     with pytest.raises(TransitionRefused) as caught:
         services.stock_change_status(actor=admin_a, vehicle=car, status="sold")
     assert caught.value.code == "demo_car_in_use"
-    services.demo_car_set_status(actor=admin_a, vehicle=car, demo_status="retired")
+    fleet.demo_car_set_status(actor=admin_a, vehicle=car, demo_status="retired")  # the one owner (#12.2)
     assert services.stock_change_status(actor=admin_a, vehicle=car, status="sold").status == "sold"
 
 
@@ -444,45 +445,7 @@ def test_only_a_vehicle_in_stock_becomes_a_demo_car_once(store_a, admin_a, trim)
         services.demo_car_flag(actor=admin_a, vehicle=demo, plate="粤B8K2Q6", insurance_expires_on=expires)
 
 
-def test_the_odometer_never_goes_down(store_a, make_staff, trim):
-    consultant = make_staff("consultant", store_a)
-    car = StockVehicleFactory(store=store_a, trim=trim, is_demo=True, odometer_km=5000)
-    with pytest.raises(ValidationError) as caught:
-        services.demo_car_record_odometer(actor=consultant, vehicle=car, odometer_km=4999)
-    assert caught.value.message_dict["odometer_km"] == [
-        "The odometer cannot go down: it reads 5000 km, you entered 4999 km."
-    ]
-    car.refresh_from_db()
-    assert car.odometer_km == 5000
-    car = services.demo_car_record_odometer(actor=consultant, vehicle=car, odometer_km="5042")
-    assert car.odometer_km == 5042
-    assert AuditEntry.objects.get(action="demo_car.odometer_recorded").diff == {"odometer_km": [5000, 5042]}
-
-
-def test_an_implausible_odometer_jump_needs_the_fleet_manager(store_a, make_staff, trim):
-    # one typo (an extra zero) would otherwise spoil the car for ever: readings never go down
-    car = StockVehicleFactory(store=store_a, trim=trim, is_demo=True, odometer_km=5000)
-    with pytest.raises(ValidationError) as caught:
-        services.demo_car_record_odometer(actor=make_staff("consultant", store_a), vehicle=car, odometer_km=50000)
-    assert "ask the fleet manager" in caught.value.message_dict["odometer_km"][0]
-    car.refresh_from_db()
-    assert car.odometer_km == 5000
-    car = services.demo_car_record_odometer(actor=make_staff("sales_manager", store_a), vehicle=car, odometer_km=50000)
-    assert car.odometer_km == 50000
-
-
-def test_demo_car_status_moves_and_refusals(store_a, admin_a, trim):
-    car = StockVehicleFactory(store=store_a, trim=trim, is_demo=True)
-    car = services.demo_car_set_status(actor=admin_a, vehicle=car, demo_status="maintenance")
-    car = services.demo_car_set_status(actor=admin_a, vehicle=car, demo_status="available")
-    car = services.demo_car_set_status(actor=admin_a, vehicle=car, demo_status="retired")
-    with pytest.raises(TransitionRefused) as caught:
-        services.demo_car_set_status(actor=admin_a, vehicle=car, demo_status="available")
-    assert "retired demo car" in str(caught.value.message)
-    plain = StockVehicleFactory(store=store_a, trim=trim)
-    with pytest.raises(TransitionRefused) as caught:
-        services.demo_car_record_odometer(actor=admin_a, vehicle=plain, odometer_km=10)
-    assert caught.value.code == "not_demo"
+# Demo-car status and odometer moved to testdrives.fleet (issue #12.2): tests/testdrives/test_fleet_one_path.py.
 
 
 def test_renewed_insurance_and_new_plate(store_a, admin_a, trim):

@@ -261,8 +261,8 @@ def test_a_number_too_large_for_a_column_is_a_field_error(client, store_a, admin
     for field in ("min_stock_age_days", "quantity_remaining"):
         response = client.patch(f"/api/v1/promotions/{promo.pk}/", {field: BIG}, format="json")
         assert response.status_code == 400 and field in response.json()
-    vehicle = StockVehicleFactory(store=store_a)
-    response = client.post(f"/api/v1/stock/{vehicle.pk}/odometer/", {"odometer_km": 2**40}, format="json")
+    vehicle = StockVehicleFactory(store=store_a, is_demo=True)
+    response = client.post(f"/api/v1/demo-cars/{vehicle.pk}/odometer/", {"odometer_km": 2**40}, format="json")
     assert response.status_code == 400 and "odometer_km" in response.json()
 
 

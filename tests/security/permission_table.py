@@ -226,8 +226,6 @@ TABLE: dict[tuple[str, str], Row] = {
         MANAGERS, plate="粤BD88888", insurance_expires_on="@in30d", demo_status="available"
     ),
     ("catalog_demo_car_update", "POST"): act(MANAGERS, plate="粤BD77777", insurance_expires_on="@in30d"),
-    ("catalog_demo_car_status", "POST"): act(MANAGERS),
-    ("catalog_demo_car_odometer", "POST"): act(SELLERS, odometer_km="100"),  # whoever drives it records it
     ("catalog_demo_car_list", "GET"): read(ALL),
     ("catalog_brand_list", "GET"): read(ALL),
     ("catalog_brand_create", "GET"): read(ADMINS),
@@ -248,6 +246,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("testdrive_customer_search", "POST"): act(EDITORS),
     ("demo_car_list", "GET"): read(EDITORS),
     ("demo_car_status", "POST"): act(MANAGERS, demo_status="maintenance", reason="保养"),
+    ("demo_car_odometer", "POST"): act(SELLERS, odometer_km="100"),  # whoever drives it records it (#12.2)
     ("testdrive_settings", "GET"): read(MANAGERS),
     ("testdrive_detail", "GET"): read(DRIVE_READERS),
     ("testdrive_licence_reveal", "POST"): act(LICENCE_REVEALERS),
@@ -371,8 +370,6 @@ TABLE: dict[tuple[str, str], Row] = {
     ("api-stock-list", "POST"): act(MANAGERS, store="@store", vin=VIN, trim="@sale_trim"),
     ("api-stock-detail", "GET"): read(ALL),
     ("api-stock-demo", "POST"): act(MANAGERS, plate="粤BD99999", insurance_expires_on="@in30d"),
-    ("api-stock-demo-status", "POST"): act(MANAGERS, demo_status="available"),
-    ("api-stock-odometer", "POST"): act(SELLERS, odometer_km=10),
     ("api-stock-status", "POST"): act(SELLERS, status="in_stock"),
     # ---------------------------------------------------------------- API: imports
     ("import-list", "GET"): read(ALL),  # scoped: the jobs of stores where the user imports

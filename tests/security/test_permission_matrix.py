@@ -233,8 +233,6 @@ PARAMETERS: dict[tuple[str, str], str] = {
     ("/api/v1/catalog/series/", "pk"): "series",
     ("/api/v1/catalog/trims/", "pk"): "trim",
     ("/api/v1/stock/", "pk"): "stock",
-    ("/api/v1/stock/{pk}/demo-status/", "pk"): "demo_car",
-    ("/api/v1/stock/{pk}/odometer/", "pk"): "demo_car",
     ("/api/v1/imports/", "pk"): "import_job",
     ("/api/v1/promotions/", "pk"): "promotion",
     ("/api/v1/offers/", "pk"): "offer",

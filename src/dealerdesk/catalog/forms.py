@@ -186,12 +186,6 @@ class DemoUpdateForm(StyledForm):
     )
 
 
-class OdometerForm(StyledForm):
-    odometer_km = forms.CharField(
-        label=_("Odometer (km)"), max_length=10, widget=forms.TextInput(attrs={"inputmode": "numeric"})
-    )
-
-
 def wan_to_yuan(value: Decimal | None) -> Decimal | None:
     """10k CNY (万元) from a filter → yuan."""
     if value is None:

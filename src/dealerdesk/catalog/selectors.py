@@ -180,13 +180,6 @@ def demo_cars_visible_to(user) -> QuerySet[StockVehicle]:
     return stock_visible_to(user).filter(is_demo=True)
 
 
-def demo_cars_available(store: Store) -> QuerySet[StockVehicle]:
-    """The store's demo cars that may be booked for a test drive now."""
-    return StockVehicle.objects.filter(store=store, is_demo=True, demo_status="available").select_related(
-        "trim__series__brand"
-    )
-
-
 def stock_of_trim(store: Store, trim: Trim, *, limit: int = TRIM_STOCK_SIZE) -> list[StockVehicle]:
     """The store's vehicles of a trim that are not delivered yet, newest first."""
     return list(

@@ -32,7 +32,6 @@ from dealerdesk.core.audit import audit_record, diff_fields
 from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, TransitionRefused
 
 from .choices import (
-    DEMO_MOVES,
     RECEIVABLE_STATUSES,
     STOCK_MOVES,
     BodyType,
@@ -49,7 +48,6 @@ from .selectors import store_sells_trim
 
 MAX_PRICE = Decimal("99999999.99")
 MAX_ODOMETER = 1_000_000
-ODOMETER_MAX_JUMP_KM = 2_000  # more than this above the last reading needs the fleet manager
 PAST_TOLERANCE = datetime.timedelta(minutes=5)  # a form filled in a few minutes ago still means "now"
 
 BRAND_FIELDS = ("code", "name", "name_en")
@@ -147,30 +145,13 @@ def _code(errors: dict, field: str, value: Any, max_length: int) -> str:
     return code
 
 
-def parse_money(value: Any) -> Decimal:
-    """An amount in yuan as Decimal with 2 places; raises ValidationError for text, floats' noise or > 2 places."""
-    if isinstance(value, float):
-        value = repr(value)
-    text = _text(value).replace(",", "").replace("，", "").removeprefix("¥").removeprefix("￥").removesuffix("元")
-    try:
-        amount = Decimal(text)
-    except (InvalidOperation, ValueError):
-        raise ValidationError(_("Enter an amount in yuan, e.g. 159800 or 159800.00."), code="invalid") from None
-    if not amount.is_finite():
-        raise ValidationError(_("Enter an amount in yuan, e.g. 159800 or 159800.00."), code="invalid")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError(_("An amount has at most 2 decimal places (fen)."), code="decimal_places")
-    if amount > MAX_PRICE:
-        raise ValidationError(_("This amount is too large; enter it in yuan, not fen."), code="max_value")
-    return amount.quantize(Decimal("0.01"))
-
-
 def _money(errors: dict, field: str, value: Any, *, positive: bool) -> Decimal | None:
     if value in (None, ""):
         errors[field] = [_("Enter an amount in yuan, e.g. 159800 or 159800.00.")]
         return None
     try:
-        amount = parse_money(value)
+        # negatives are let through to get this field's own message below (a price, an extra price)
+        amount = v.parse_cny(value, maximum=MAX_PRICE, allow_negative=True)
     except ValidationError as exc:
         errors[field] = exc.messages
         return None
@@ -1090,67 +1071,4 @@ def demo_car_update(
     except IntegrityError:
         raise ValidationError({"plate": [_("This plate is already on another vehicle.")]}) from None
     audit_record(actor=actor, action="demo_car.updated", target=vehicle, diff=diff_fields(before, data))
-    return vehicle
-
-
-def demo_moves_allowed(vehicle: StockVehicle) -> list[str]:
-    """The demo statuses the car may move to now."""
-    if not vehicle.is_demo:
-        return []
-    allowed = DEMO_MOVES.get(vehicle.demo_status, set())
-    return [status for status in DemoStatus.values if status in allowed]
-
-
-@transaction.atomic
-def demo_car_set_status(*, actor: User, vehicle: StockVehicle, demo_status: str) -> StockVehicle:
-    """Send a demo car to maintenance, bring it back, or retire it (for good) along `choices.DEMO_MOVES`."""
-    vehicle = _demo(StockVehicle.objects.select_for_update().get(pk=vehicle.pk))
-    _require(actor, "fleet.manage", vehicle)
-    if demo_status not in DemoStatus.values:
-        raise ValidationError({"demo_status": [_("Choose available, in maintenance or retired.")]})
-    current = DemoStatus(vehicle.demo_status)
-    target = DemoStatus(demo_status)
-    if target not in DEMO_MOVES[current]:
-        message = (
-            _("A retired demo car cannot be used for test drives again.")
-            if current == DemoStatus.RETIRED
-            else gettext("This demo car is already “%(status)s”.") % {"status": current.label}
-        )
-        raise TransitionRefused(message, code="demo_move_refused", field="demo_status")
-    vehicle.demo_status = target
-    vehicle.save(update_fields=["demo_status", "updated_at"])
-    audit_record(actor=actor, action="demo_car.status_changed", target=vehicle, diff={"demo_status": [current, target]})
-    return vehicle
-
-
-def odometer_jump_refusal(actor, car: StockVehicle, km: int) -> str | None:
-    """Why `actor` may not record `km` on `car` as too far above its last reading, or None. A fleet manager may
-    (and can correct a wrong reading downward through the test-drive fleet page). One typo must not spoil a demo
-    car for ever, since readings never go down."""
-    if km - car.odometer_km <= ODOMETER_MAX_JUMP_KM or user_can(actor, "fleet.manage", car):
-        return None
-    return gettext(
-        "%(km)d km is more than %(limit)d km above the car's last reading (%(last)d km). If it is right, ask the "
-        "fleet manager to record it."
-    ) % {"km": km, "limit": ODOMETER_MAX_JUMP_KM, "last": car.odometer_km}
-
-
-@transaction.atomic
-def demo_car_record_odometer(*, actor: User, vehicle: StockVehicle, odometer_km: int | str) -> StockVehicle:
-    """Record a demo car's odometer reading (after a test drive or a check); it never goes down."""
-    vehicle = _demo(StockVehicle.objects.select_for_update().get(pk=vehicle.pk))
-    _require(actor, "sales.sell", vehicle)
-    errors: dict[str, list] = {}
-    reading = _clean_odometer(errors, odometer_km, current=vehicle.odometer_km)
-    if reading is not None and "odometer_km" not in errors and (jump := odometer_jump_refusal(actor, vehicle, reading)):
-        errors["odometer_km"] = [jump]
-    _raise(errors)
-    before = vehicle.odometer_km
-    if reading == before:
-        return vehicle
-    vehicle.odometer_km = reading
-    vehicle.save(update_fields=["odometer_km", "updated_at"])
-    audit_record(
-        actor=actor, action="demo_car.odometer_recorded", target=vehicle, diff={"odometer_km": [before, reading]}
-    )
     return vehicle

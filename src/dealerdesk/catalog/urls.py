@@ -13,8 +13,6 @@ urlpatterns = [
     path("stock/<int:pk>/edit/", views.stock_update, name="catalog_stock_update"),
     path("stock/<int:pk>/demo/", views.demo_car_flag, name="catalog_demo_car_flag"),
     path("stock/<int:pk>/demo/edit/", views.demo_car_update, name="catalog_demo_car_update"),
-    path("stock/<int:pk>/demo/status/", views.demo_car_status, name="catalog_demo_car_status"),
-    path("stock/<int:pk>/demo/odometer/", views.demo_car_odometer, name="catalog_demo_car_odometer"),
     path("demo-cars/", views.demo_car_list, name="catalog_demo_car_list"),
     # editing the shared catalogue (store administrators)
     path("brands/", views.brand_list, name="catalog_brand_list"),

@@ -36,7 +36,6 @@ from .forms import (
     DemoFlagForm,
     DemoUpdateForm,
     MarkedPriceForm,
-    OdometerForm,
     OptionForm,
     SeriesForm,
     StockFilterForm,
@@ -246,16 +245,13 @@ def _stock_context(request: HttpRequest, vehicle: StockVehicle, **forms) -> dict
         "moves": [StockStatus(s) for s in services.stock_moves_allowed(vehicle)]
         if user_can(user, "sales.sell", vehicle)
         else [],
-        "demo_moves": [DemoStatus(s) for s in services.demo_moves_allowed(vehicle)] if manage else [],
         "can_manage": manage,
-        "can_sell": user_can(user, "sales.sell", vehicle),
         "can_flag": manage and not vehicle.is_demo and vehicle.status == StockStatus.IN_STOCK,
         "update_form": forms.get("update_form")
         or StockUpdateForm(initial={"location": vehicle.location, "certificate_holder": vehicle.certificate_holder}),
         "flag_form": forms.get("flag_form") or DemoFlagForm(initial={"odometer_km": vehicle.odometer_km}),
         "demo_form": forms.get("demo_form")
         or DemoUpdateForm(initial={"plate": vehicle.plate, "insurance_expires_on": vehicle.insurance_expires_on}),
-        "odometer_form": forms.get("odometer_form") or OdometerForm(),
     }
     return context
 
@@ -331,36 +327,6 @@ def demo_car_update(request: HttpRequest, pk: int) -> HttpResponse:
         return _("Saved.")
 
     return _stock_post(request, pk, DemoUpdateForm, "demo_form", act)
-
-
-@login_required
-@require_POST
-def demo_car_odometer(request: HttpRequest, pk: int) -> HttpResponse:
-    def act(vehicle: StockVehicle, data: dict) -> str:
-        services.demo_car_record_odometer(actor=request.user, vehicle=vehicle, odometer_km=data["odometer_km"])
-        return _("Odometer reading recorded.")
-
-    return _stock_post(request, pk, OdometerForm, "odometer_form", act)
-
-
-@login_required
-@require_POST
-def demo_car_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """Send a demo car to maintenance, bring it back or retire it."""
-    vehicle = _vehicle_or_404(request, pk)
-    try:
-        vehicle = services.demo_car_set_status(
-            actor=request.user, vehicle=vehicle, demo_status=request.POST.get("demo_status", "")
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("The demo car is now “%(status)s”.") % {"status": vehicle.get_demo_status_display()}
-        )
-    return redirect("catalog_stock_detail", pk=vehicle.pk)
 
 
 @login_required

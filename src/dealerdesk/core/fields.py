@@ -79,7 +79,8 @@ class MoneyField(serializers.Field):
 
     def to_internal_value(self, data):
         try:
-            return parse_cny(data)
+            # the sign is the service's to judge: it says why ("A price must be more than zero.")
+            return parse_cny(data, allow_negative=True)
         except DjangoValidationError as exc:
             raise _django_error(exc) from None
 

@@ -261,28 +261,49 @@ def check_year(value: datetime.date) -> None:
         )
 
 
-def parse_cny(value) -> Decimal:
-    """An amount in yuan (元) as a Decimal with 2 places: "189,800", "¥189800.00" and 189800 are all accepted.
+def parse_cny(value, *, maximum: Decimal = CNY_MAX, allow_negative: bool = False) -> Decimal:
+    """An amount in yuan (元) as a Decimal with 2 places: "189,800", "¥189800.00", "１８９，８００元" and 189800 are all
+    accepted. The one money parser: every form, API field, importer and service reads amounts through it.
 
-    Refuses text, NaN and infinities, more than 2 decimal places (fen) and anything beyond the widest money column,
-    before any arithmetic that could overflow on them. Whether a negative amount or zero makes sense is the caller's.
+    Refuses text, NaN and infinities, exponents ("1e3" is never typed as an amount), more than 2 decimal places (fen;
+    never rounded, as a third decimal is a typo), negatives unless `allow_negative`, and anything above `maximum`
+    (the widest money column by default), before any arithmetic that could overflow on them. Zero is the caller's.
     """
+    invalid = ValidationError(_("Enter an amount in yuan, e.g. 159800 or 159800.00."), code="invalid")
     if isinstance(value, bool):
-        raise ValidationError(_("Enter an amount in yuan, e.g. 159800 or 159800.00."), code="invalid")
-    if isinstance(value, float):
-        value = repr(value)
-    text = to_halfwidth(str(value)).replace(",", "").replace("，", "").removeprefix("¥").removeprefix("￥")
-    text = text.removesuffix("元").strip()
+        raise invalid
+    from_float = isinstance(value, float)  # JSON numbers: repr is the shortest exact text, "1e+16" only when huge
+    text = repr(value) if from_float else to_halfwidth(str(value))
+    text = "".join(text.split()).replace(",", "").replace("，", "").removeprefix("¥").removeprefix("￥")
+    text = text.removesuffix("元")
+    if not from_float and "e" in text.lower().replace("inf", ""):  # exponents; NaN and infinities are refused below
+        raise invalid
     try:
         amount = Decimal(text)
     except (InvalidOperation, ValueError):
-        raise ValidationError(_("Enter an amount in yuan, e.g. 159800 or 159800.00."), code="invalid") from None
+        raise invalid from None
     if not amount.is_finite():
-        raise ValidationError(_("Enter an amount in yuan, e.g. 159800 or 159800.00."), code="invalid")
-    if abs(amount) > CNY_MAX:
+        raise invalid
+    if amount < 0 and not allow_negative:
+        raise ValidationError(_("An amount cannot be negative."), code="negative")
+    if abs(amount) > maximum:
         raise ValidationError(
-            _("This amount is too large: at most %(max)s yuan."), code="max_value", params={"max": f"{CNY_MAX:,}"}
+            _("This amount is too large: at most %(max)s yuan."), code="max_value", params={"max": f"{maximum:,}"}
         )
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError(_("An amount has at most 2 decimal places (fen)."), code="decimal_places")
     return amount.quantize(Decimal("0.01"))
+
+
+def cny_into(errors: dict, field: str, value, *, required: bool = False, maximum: Decimal = CNY_MAX) -> Decimal | None:
+    """`parse_cny` for services that collect messages per field: the amount, or None with the reason under `field`
+    in `errors`. An empty value is None, and a message only when `required`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors.setdefault(field, []).append(_("Enter an amount."))
+        return None
+    try:
+        return parse_cny(value, maximum=maximum)
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)
+        return None

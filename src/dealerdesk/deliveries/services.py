@@ -9,7 +9,7 @@ import io
 import uuid
 import warnings
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,6 +29,7 @@ from dealerdesk.catalog.services import stock_change_status
 from dealerdesk.core.audit import audit_record, diff_fields
 from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
+from dealerdesk.core.validators import cny_into
 from dealerdesk.customers import services as customer_services
 from dealerdesk.customers.choices import STAGE_MOVES, FollowUpPurpose, Stage
 from dealerdesk.offers.engine import yuan
@@ -71,6 +72,7 @@ from .models import (
 MAX_SIGNATURE_BYTES = 200_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_ODOMETER_KM = 100_000
+GIFT_VALUE_MAX = Decimal("100000000")  # a gift worth more is a typo (fen typed as yuan)
 FOLLOW_UP_HOUR = 10  # post-delivery calls are due at 10:00 store time
 
 
@@ -730,14 +732,9 @@ def _clean_gift(name: Any, unit_value: Any, errors: dict) -> tuple[str, Decimal 
         errors["name"] = [_("Name the gift.")]
     elif len(name) > 100:
         errors["name"] = [_("A gift name has at most 100 characters.")]
-    value = None
-    try:
-        value = Decimal(str(unit_value if unit_value not in (None, "") else "0"))
-        if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")) or value > 10**8:
-            raise InvalidOperation
-    except InvalidOperation:
-        errors["unit_value"] = [_("Enter the value in yuan, e.g. 300 or 299.50.")]
-        value = None
+    value = cny_into(errors, "unit_value", unit_value, maximum=GIFT_VALUE_MAX)
+    if value is None and "unit_value" not in errors:
+        value = Decimal("0.00")  # a gift of no declared value
     return name, value
 
 
@@ -802,14 +799,7 @@ def gift_rule_create(
     errors: dict[str, list[str]] = {}
     if not isinstance(quantity, int) or quantity < 1:
         errors["quantity"] = [_("Give at least one.")]
-    total = None
-    if min_order_total not in (None, ""):
-        try:
-            total = Decimal(str(min_order_total))
-            if not total.is_finite() or total < 0:
-                raise InvalidOperation
-        except InvalidOperation:
-            errors["min_order_total"] = [_("Enter an amount in yuan.")]
+    total = cny_into(errors, "min_order_total", min_order_total)
     if promotion is not None and not _promotion_fits_gift(promotion, gift):
         errors["promotion"] = [_("This promotion belongs to another store.")]
     if trim is None and promotion is None and total is None:

@@ -19,43 +19,12 @@ from dealerdesk.accounts.roles import Role
 from dealerdesk.core.audit import audit_record, diff_fields
 from dealerdesk.core.errors import DomainError, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
+from dealerdesk.core.validators import cny_into
 from dealerdesk.customers.models import Customer, OwnedVehicle, PurchaseNeed
 
 from . import engine, selectors
 from .choices import IN_KIND, OFFER_MOVES, OPEN_STATUSES, OfferStatus, PromotionKind, ServiceKind
 from .models import Offer, OfferLine, OfferPolicy, OfferVersion, Promotion
-
-MAX_AMOUNT = Decimal("9999999999.99")
-
-
-# ---------------------------------------------------------------- money input
-
-
-def parse_money(value: Any, field: str, errors: dict, *, required: bool = False) -> Decimal | None:
-    """A non-negative CNY amount with at most 2 decimals, or a message for `field` in `errors`."""
-    if value in (None, ""):
-        if required:
-            errors.setdefault(field, []).append(_("Enter an amount."))
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace(",", "").replace("¥", ""))
-    except InvalidOperation:
-        errors.setdefault(field, []).append(_("Enter an amount in yuan, e.g. 3000 or 3000.50."))
-        return None
-    if not amount.is_finite():
-        errors.setdefault(field, []).append(_("Enter an amount in yuan, e.g. 3000 or 3000.50."))
-        return None
-    if amount < 0:
-        errors.setdefault(field, []).append(_("The amount cannot be negative."))
-        return None
-    if amount != amount.quantize(engine.CENT):
-        errors.setdefault(field, []).append(_("Amounts have at most 2 decimal places (fen)."))
-        return None
-    if amount > MAX_AMOUNT:
-        errors.setdefault(field, []).append(_("This amount is too large."))
-        return None
-    return engine.money(amount)
-
 
 # ---------------------------------------------------------------- promotions
 
@@ -106,7 +75,7 @@ def _clean_promotion(values: dict, store: Store | None) -> dict:
     kind = values.get("kind")
     if kind not in PromotionKind.values:
         errors["kind"] = [_("Choose the type of promotion.")]
-    clean["amount"] = parse_money(values.get("amount"), "amount", errors)
+    clean["amount"] = cny_into(errors, "amount", values.get("amount"))
     percentage = values.get("percentage")
     clean["percentage"] = None
     if kind == PromotionKind.PERCENTAGE_DISCOUNT:
@@ -165,7 +134,7 @@ def _clean_promotion(values: dict, store: Store | None) -> dict:
         errors["stacking_group"] = [_("An exclusive promotion combines with nothing: leave the stacking group empty.")]
     if not clean["exclusive"] and not clean["stacking_group"]:
         errors["stacking_group"] = [_("Name the stacking group, or mark the promotion exclusive.")]
-    clean["budget_remaining"] = parse_money(values.get("budget_remaining"), "budget_remaining", errors)
+    clean["budget_remaining"] = cny_into(errors, "budget_remaining", values.get("budget_remaining"))
     quantity = values.get("quantity_remaining")
     if quantity not in (None, ""):
         if not isinstance(quantity, int) or quantity < 0:
@@ -234,7 +203,7 @@ def offer_policy_update(*, actor, store: Store, discount_limit: Any, validity_da
     if not user_can(actor, "store.manage", store):
         raise NotPermitted(_("Only a store administrator can change the offer rules."))
     errors: dict[str, list[str]] = {}
-    limit = parse_money(discount_limit, "discount_limit", errors, required=True)
+    limit = cny_into(errors, "discount_limit", discount_limit, required=True)
     if not isinstance(validity_days, int) or not 1 <= validity_days <= 90:
         errors["validity_days"] = [_("An offer stays valid between 1 and 90 days.")]
     if errors:
@@ -324,7 +293,7 @@ def _services(raw: Sequence[dict], errors: dict) -> list[engine.Service]:
             continue
         seen.add(kind)
         sub: dict = {}
-        amount = parse_money(item.get("amount"), "amount", sub, required=True)
+        amount = cny_into(sub, "amount", item.get("amount"), required=True)
         if sub:
             errors.setdefault("services", []).append(f"{ServiceKind(kind).label}: {sub['amount'][0]}")
             continue
@@ -340,7 +309,7 @@ def offer_quote(
     Raises ValidationError keyed by the API's field names for every bad input.
     """
     errors: dict[str, list[str]] = {}
-    extra = parse_money(request.extra_discount, "extra_discount", errors) or engine.ZERO
+    extra = cny_into(errors, "extra_discount", request.extra_discount) or engine.ZERO
     services = _services(request.services, errors)
     if request.trim_id is None:
         errors["trim"] = [_("Choose a trim.")]

@@ -24,12 +24,12 @@ from dealerdesk.catalog.services import stock_change_status
 from dealerdesk.core.audit import audit_record
 from dealerdesk.core.errors import Conflict, DomainError, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
+from dealerdesk.core.validators import cny_into
 from dealerdesk.customers import services as customer_services
 from dealerdesk.customers.choices import Stage
 from dealerdesk.offers.choices import LineKind, OfferStatus
 from dealerdesk.offers.engine import yuan
 from dealerdesk.offers.models import Offer, OfferLine
-from dealerdesk.offers.services import parse_money
 
 from . import contract_text, selectors
 from .choices import (
@@ -160,7 +160,7 @@ def _clean_order_terms(order: Order, values: dict, errors: dict) -> dict:
     if "delivery_place" in values:
         clean["delivery_place"] = (values["delivery_place"] or "").strip()[:120]
     if "deposit_amount" in values:
-        deposit = parse_money(values["deposit_amount"], "deposit_amount", errors)
+        deposit = cny_into(errors, "deposit_amount", values["deposit_amount"])
         if deposit is not None and deposit > order.total:
             errors.setdefault("deposit_amount", []).append(
                 _("The deposit (%(deposit)s) cannot be above the total (%(total)s).")
@@ -1183,7 +1183,7 @@ def payment_record(
         errors["receipt_number"] = [
             _("Receipt %(number)s is already recorded in this store.") % {"number": receipt_number}
         ]
-    value = parse_money(amount, "amount", errors, required=True)
+    value = cny_into(errors, "amount", amount, required=True)
     if value is not None and value <= 0:
         errors["amount"] = [_("The amount must be above zero.")]
     received_at = received_at or timezone.now()

@@ -2,7 +2,7 @@
 written, audited, side effects (notifications) queued."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,6 +18,7 @@ from dealerdesk.catalog.models import Trim
 from dealerdesk.core.audit import audit_record, diff_fields
 from dealerdesk.core.errors import Conflict, NotPermitted, TransitionRefused
 from dealerdesk.core.services import notification_queue
+from dealerdesk.core.validators import cny_into
 from dealerdesk.customers import services as customer_services
 from dealerdesk.customers.lead_sources import active_codes
 from dealerdesk.customers.models import Customer
@@ -426,26 +427,6 @@ def visit_leave(*, actor: User, visit: Visit, left_at: datetime.datetime | None 
 # ---------------------------------------------------------------- needs
 
 
-def _money(value: Any, field: str, errors: dict) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value).replace(",", "").replace("，", "").strip())
-    except (InvalidOperation, ValueError):
-        errors[field] = [_("Enter an amount in yuan, e.g. 200000.")]
-        return None
-    if not amount.is_finite():
-        errors[field] = [_("Enter an amount in yuan, e.g. 200000.")]
-        return None
-    if amount < 0:
-        errors[field] = [_("An amount cannot be negative.")]
-        return None
-    if amount > MAX_BUDGET:
-        errors[field] = [_("An amount must be below ¥100,000,000.")]
-        return None
-    return amount.quantize(Decimal("0.01"))
-
-
 def _int(value: Any, field: str, errors: dict, *, low: int, high: int, message) -> int | None:
     if value in (None, ""):
         return None
@@ -492,8 +473,8 @@ def clean_needs(data: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError({f: [_("Unknown field.")] for f in sorted(unknown)})
     errors: dict[str, list] = {}
     out: dict[str, Any] = {}
-    out["budget_min"] = _money(data.get("budget_min"), "budget_min", errors)
-    out["budget_max"] = _money(data.get("budget_max"), "budget_max", errors)
+    out["budget_min"] = cny_into(errors, "budget_min", data.get("budget_min"), maximum=MAX_BUDGET)
+    out["budget_max"] = cny_into(errors, "budget_max", data.get("budget_max"), maximum=MAX_BUDGET)
     if out["budget_min"] is not None and out["budget_max"] is not None and out["budget_min"] > out["budget_max"]:
         errors["budget_max"] = [_("The upper budget must not be below the lower budget.")]
     out["body_type"] = _choice(data.get("body_type"), BodyType, "body_type", errors, _("Unknown body type."))

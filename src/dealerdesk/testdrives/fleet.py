@@ -47,8 +47,11 @@ def demo_car_set_status(*, actor: User, vehicle: StockVehicle, demo_status: str,
     if demo_status not in DemoStatus.values:
         raise ValidationError({"demo_status": [_("Choose available, in maintenance or retired.")]})
     if demo_status not in DEMO_MOVES[car.demo_status]:
+        # retiring is final: say so rather than the generic move refusal (the catalogue copy's wording, #12.2)
         raise TransitionRefused(
-            _("A demo car that is “%(status)s” cannot become “%(to)s”.")
+            _("A retired demo car cannot be used for test drives again.")
+            if car.demo_status == DemoStatus.RETIRED
+            else _("A demo car that is “%(status)s” cannot become “%(to)s”.")
             % {"status": DemoStatus(car.demo_status).label, "to": DemoStatus(demo_status).label},
             code="demo_move_refused",
             field="demo_status",

@@ -26,7 +26,6 @@ from dealerdesk.accounts.models import Store, User
 from dealerdesk.accounts.permissions import user_can
 from dealerdesk.catalog.choices import DemoStatus
 from dealerdesk.catalog.models import Series, StockVehicle, Trim
-from dealerdesk.catalog.services import ODOMETER_MAX_JUMP_KM, odometer_jump_refusal  # noqa: F401  one rule for both
 from dealerdesk.core import validators as v
 from dealerdesk.core.audit import access_record, audit_record
 from dealerdesk.core.crypto import blind_index
@@ -64,6 +63,7 @@ MAX_SIGNATURE_BYTES = 200_000
 MAX_ODOMETER = 2_000_000
 # Plausibility of odometer readings: one wrong reading can never be undone by staff (readings never go down), so a
 # reading far above the last one is left to the fleet manager, and a single drive cannot add more than a day's run.
+ODOMETER_MAX_JUMP_KM = 2_000
 DRIVE_MAX_KM = 1_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # When a drive may start (issue #10.6, docs/decisions/0016-dates-and-one-truth.md): on the booked local day, from an
@@ -85,6 +85,18 @@ class SlotTaken(Conflict):
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def odometer_jump_refusal(actor: User, car: StockVehicle, km: int) -> str | None:
+    """Why `actor` may not record `km` on `car` as too far above its last reading, or None. A fleet manager may
+    (and can correct a wrong reading downward on the fleet page). One typo must not spoil a demo car for ever,
+    since readings never go down. The one rule for drive-out readings and fleet checks (issue #12.2)."""
+    if km - car.odometer_km <= ODOMETER_MAX_JUMP_KM or user_can(actor, "fleet.manage", car):
+        return None
+    return _(
+        "%(km)d km is more than %(limit)d km above the car's last reading (%(last)d km). If it is right, ask the "
+        "fleet manager to record it."
+    ) % {"km": km, "limit": ODOMETER_MAX_JUMP_KM, "last": car.odometer_km}
 
 
 def _require(actor, perm: str, store_or_obj) -> None:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("customers/", views.testdrive_customer_search, name="testdrive_customer_search"),
     path("fleet/", views.demo_car_list, name="demo_car_list"),
     path("fleet/<int:pk>/status/", views.demo_car_status, name="demo_car_status"),
+    path("fleet/<int:pk>/odometer/", views.demo_car_odometer, name="demo_car_odometer"),
     path("settings/<slug:store_code>/", views.testdrive_settings, name="testdrive_settings"),
     path("<int:pk>/", views.testdrive_detail, name="testdrive_detail"),
     path("<int:pk>/licence/reveal/", views.testdrive_licence_reveal, name="testdrive_licence_reveal"),

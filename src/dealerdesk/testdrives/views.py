@@ -523,6 +523,9 @@ def demo_car_list(request: HttpRequest) -> HttpResponse:
             "moves": [(s, DemoStatus(s).label) for s in DemoStatus.values if s in DEMO_MOVES[car.demo_status]]
             if manages
             else [],
+            # whoever drives it records a check reading; the fleet manager also corrects one downward (with a reason)
+            "records_odometer": car.demo_status != DemoStatus.RETIRED
+            and (manages or user_can(request.user, "sales.sell", car)),
         }
         for car in cars
     ]
@@ -557,6 +560,26 @@ def demo_car_status(request: HttpRequest, pk: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
         )
         messages.success(request, _("Demo car %(plate)s updated.") % {"plate": car.plate})
+    except (ValidationError, DomainError) as exc:
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc.message))
+    return redirect(f"{reverse('demo_car_list')}?store={car.store.code}")
+
+
+@login_required
+@require_POST
+def demo_car_odometer(request: HttpRequest, pk: int) -> HttpResponse:
+    """A fleet check's odometer reading: the one HTML path to `fleet.demo_car_record_odometer` (issue #12.2)."""
+    car = selectors.demo_car_visible_to(request.user).filter(pk=pk).first()
+    if car is None:
+        raise Http404
+    try:
+        car = fleet.demo_car_record_odometer(
+            actor=request.user,
+            vehicle=car,
+            odometer_km=request.POST.get("odometer_km", "").strip(),
+            reason=request.POST.get("reason", ""),
+        )
+        messages.success(request, _("Odometer of %(plate)s: %(km)d km.") % {"plate": car.plate, "km": car.odometer_km})
     except (ValidationError, DomainError) as exc:
         messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc.message))
     return redirect(f"{reverse('demo_car_list')}?store={car.store.code}")

@@ -236,13 +236,3 @@ class DemoFlagRequestSerializer(Serializer):
     demo_status = serializers.CharField(
         label=_("demo car status"), required=False, default="available", help_text=_("`available` or `maintenance`.")
     )
-
-
-class DemoStatusRequestSerializer(Serializer):
-    demo_status = serializers.CharField(
-        label=_("demo car status"), help_text=_("available, maintenance or retired (final).")
-    )
-
-
-class OdometerRequestSerializer(Serializer):
-    odometer_km = serializers.IntegerField(label=_("odometer (km)"), help_text=_("Never below the last reading."))

@@ -201,33 +201,3 @@ class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = s.DemoFlagRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._answer(services.demo_car_flag(actor=request.user, vehicle=vehicle, **data.validated_data))
-
-    @extend_schema(
-        summary="Change a demo car's status",
-        request=s.DemoStatusRequestSerializer,
-        responses={200: s.StockVehicleSerializer, **_errors(400, 403, 404, 409)},
-    )
-    @action(detail=True, methods=["post"], url_path="demo-status", filter_backends=[], pagination_class=None)
-    def demo_status(self, request: Request, pk: str) -> Response:
-        vehicle = self.get_object()
-        data = s.DemoStatusRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        vehicle = services.demo_car_set_status(
-            actor=request.user, vehicle=vehicle, demo_status=data.validated_data["demo_status"]
-        )
-        return self._answer(vehicle)
-
-    @extend_schema(
-        summary="Record a demo car's odometer",
-        request=s.OdometerRequestSerializer,
-        responses={200: s.StockVehicleSerializer, **_errors(400, 403, 404, 409)},
-    )
-    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
-    def odometer(self, request: Request, pk: str) -> Response:
-        vehicle = self.get_object()
-        data = s.OdometerRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        vehicle = services.demo_car_record_odometer(
-            actor=request.user, vehicle=vehicle, odometer_km=data.validated_data["odometer_km"]
-        )
-        return self._answer(vehicle)

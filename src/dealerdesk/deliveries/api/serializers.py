@@ -288,7 +288,7 @@ class GiftSerializer(serializers.ModelSerializer):
 class GiftCreateSerializer(Serializer):
     store = f.IdField()
     name = serializers.CharField(max_length=100, allow_blank=True)
-    unit_value = serializers.DecimalField(required=False, **MONEY)
+    unit_value = f.MoneyField(required=False)
     stock = serializers.IntegerField(required=False, default=0)
 
 
@@ -301,7 +301,7 @@ class GiftRuleInputSerializer(Serializer):
     quantity = serializers.IntegerField(required=False, default=1)
     trim = f.IdField(required=False, allow_null=True)
     promotion = f.IdField(required=False, allow_null=True)
-    min_order_total = serializers.DecimalField(required=False, allow_null=True, **MONEY)
+    min_order_total = f.MoneyField(required=False, allow_null=True)
 
 
 class GiftRuleSerializer(serializers.Serializer):

@@ -70,7 +70,7 @@ class PromotionWriteSerializer(Serializer):
     name = serializers.CharField(max_length=100, allow_blank=True)
     description = f.TextField(max_length=300, required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=PromotionKind.choices)
-    amount = serializers.DecimalField(required=False, allow_null=True, **MONEY)
+    amount = f.MoneyField(required=False, allow_null=True)
     percentage = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True)
     gift_description = f.TextField(max_length=200, required=False, allow_blank=True)
     brand = f.IdField(required=False, allow_null=True)
@@ -85,7 +85,7 @@ class PromotionWriteSerializer(Serializer):
     cities = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
     exclusive = serializers.BooleanField(required=False, default=False)
     stacking_group = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    budget_remaining = serializers.DecimalField(required=False, allow_null=True, **MONEY)
+    budget_remaining = f.MoneyField(required=False, allow_null=True)
     quantity_remaining = serializers.IntegerField(required=False, allow_null=True)
     needs_approval = serializers.BooleanField(required=False, default=False)
     is_active = serializers.BooleanField(required=False, default=True)
@@ -104,7 +104,7 @@ class ServiceInputSerializer(Serializer):
     """An optional service the customer chose, with its price."""
 
     kind = serializers.ChoiceField(choices=ServiceKind.choices)
-    amount = serializers.DecimalField(**MONEY)
+    amount = f.MoneyField()
     label = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
@@ -115,8 +115,8 @@ class OfferInputSerializer(Serializer):
     colour = f.IdField(required=False, allow_null=True)
     options = serializers.ListField(child=f.IdField(), required=False)
     services = ServiceInputSerializer(many=True, required=False)
-    extra_discount = serializers.DecimalField(
-        required=False, allow_null=True, help_text=_("The consultant's extra discount (CNY)."), **MONEY
+    extra_discount = f.MoneyField(
+        required=False, allow_null=True, help_text=_("The consultant's extra discount (CNY).")
     )
     promotions = serializers.ListField(
         child=f.IdField(),

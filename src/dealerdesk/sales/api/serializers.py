@@ -104,7 +104,7 @@ class OrderTermsSerializer(Serializer):
 
     planned_delivery_on = serializers.DateField(required=False, allow_null=True)
     delivery_place = serializers.CharField(required=False, allow_blank=True, max_length=120)
-    deposit_amount = serializers.DecimalField(required=False, **MONEY)
+    deposit_amount = f.MoneyField(required=False)
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
 
 
@@ -234,6 +234,6 @@ class PaymentCreateSerializer(Serializer):
     kind = serializers.ChoiceField(choices=PaymentKind.choices)
     method = serializers.ChoiceField(choices=PaymentChannel.choices)
     receipt_number = serializers.CharField(allow_blank=True, max_length=40)
-    amount = serializers.DecimalField(**MONEY)
+    amount = f.MoneyField()
     received_at = serializers.DateTimeField(required=False)
     note = f.TextField(required=False, allow_blank=True, max_length=200)

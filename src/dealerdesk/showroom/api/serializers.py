@@ -155,8 +155,8 @@ class VisitListQuerySerializer(QuerySerializer):
 
 
 class _NeedsFieldsSerializer(Serializer):
-    budget_min = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
-    budget_max = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    budget_min = f.MoneyField(required=False, allow_null=True)
+    budget_max = f.MoneyField(required=False, allow_null=True)
     body_type = serializers.ChoiceField(choices=BodyType.choices, required=False, allow_blank=True, default="")
     seats = serializers.IntegerField(required=False, allow_null=True)
     energy_types = serializers.ListField(
