@@ -168,7 +168,7 @@ def care_day(
     page = rows[:size]
     for row in page:
         row.call_type = call_type_of(row)
-        row.is_overdue = row.due_at < _start_of_day(row.store, now)
+        row.is_overdue = call_is_overdue(row, now)
     return CareDay(
         stores=stores,
         rows=page,
@@ -177,6 +177,12 @@ def care_day(
         next_cursor=_encode(page[-1]) if len(rows) > size else None,
         has_previous=position is not None,
     )
+
+
+def call_is_overdue(call: FollowUp, now: datetime.datetime | None = None) -> bool:
+    """An open call is overdue once its store's day has ended: due before the midnight that began today there (the
+    desk's one rule, for its list and for the call page)."""
+    return call.status == FollowUpStatus.OPEN and call.due_at < _start_of_day(call.store, now or timezone.now())
 
 
 def _start_of_day(store: Store, now: datetime.datetime) -> datetime.datetime:

@@ -95,7 +95,7 @@ def _call_context(request: HttpRequest, call: FollowUp, form: FollowUpCompleteFo
         "call_type_label": CallType(call.call_type).label,
         "form": form if may_complete else None,
         "test_drive": test_drive,
-        "is_overdue": call.status == FollowUpStatus.OPEN and call.due_at < timezone.now(),
+        "is_overdue": selectors.call_is_overdue(call),
     }
 
 
