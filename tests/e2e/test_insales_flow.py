@@ -209,25 +209,15 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
     assert "＿" not in signed, signed
     shot("4-contract-signed")
 
-    # when the manager records the deposit and the balance
-    _pay(page, "deposit", Decimal("5000.00"), "R" + mobile[-6:] + "1")
-    _pay(page, "balance", total - Decimal("5000.00"), "R" + mobile[-6:] + "2")
-    # then nothing is due and the order is ready for delivery
-    expect(page.get_by_test_id("order-due")).to_contain_text("0.00")
+    # when the manager records the deposit and the balance, then nothing is due and the order is ready for delivery
+    pay_in_full(page, deposit=Decimal("5000.00"), total=total, receipt="R" + mobile[-6:])
     shot("5-paid")
     log_out(page)
 
     # when the clerk books the delivery in two days at 11:00 (the demo deliveries are tomorrow and in three days)
     log_in(page, live_app, "clerk")
-    page.goto(f"{live_app}/deliveries/?store=sz-futian")
-    book = page.get_by_test_id("delivery-book")
-    _select_option_with(book.locator("select[name=order]"), name)
-    book.locator("input[name=day]").fill(_in_days(page, 2))
-    book.locator("input[name=time]").fill("11:00")
-    page.get_by_test_id("delivery-book-submit").click()
     # then the delivery page opens for the reserved car
-    expect(page.get_by_test_id("delivery-vin")).to_have_text(vin)
-    delivery_url = page.url
+    delivery_url = book_delivery(page, live_app, name, vin, day=_in_days(page, 2), time="11:00")
     # and passes every PDI item, adds a gift, and receives every document of the pack
     pass_every_pdi_item(page)
     gift_form = page.get_by_test_id("gift-add")
@@ -296,6 +286,26 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
     ):
         expect(timeline.locator(f"li[data-action='{action}']").first).to_be_visible()
     shot("10-timeline")
+
+
+def pay_in_full(page: Page, *, deposit: Decimal, total: Decimal, receipt: str) -> None:
+    """On the order, as the manager: record the deposit and the balance; nothing is left due."""
+    _pay(page, "deposit", deposit, receipt + "1")
+    _pay(page, "balance", total - deposit, receipt + "2")
+    expect(page.get_by_test_id("order-due")).to_contain_text("0.00")
+
+
+def book_delivery(page: Page, live_app: str, name: str, vin: str, *, day: str, time: str) -> str:
+    """As the clerk: book the customer's handover from the store's calendar; the delivery page opens for the
+    reserved car. Returns its URL."""
+    page.goto(f"{live_app}/deliveries/?store={STORE}")
+    book = page.get_by_test_id("delivery-book")
+    _select_option_with(book.locator("select[name=order]"), name)
+    book.locator("input[name=day]").fill(day)
+    book.locator("input[name=time]").fill(time)
+    page.get_by_test_id("delivery-book-submit").click()
+    expect(page.get_by_test_id("delivery-vin")).to_have_text(vin)
+    return page.url
 
 
 def pass_every_pdi_item(page: Page) -> None:

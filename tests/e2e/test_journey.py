@@ -18,13 +18,13 @@ from playwright.sync_api import Page, expect
 from .conftest import OUTPUT
 from .test_insales_flow import (
     _in_days,
-    _pay,
     _photo_jpeg,
     _register,
-    _select_option_with,
+    book_delivery,
     draw_signature,
     hand_over_every_promised_gift,
     pass_every_pdi_item,
+    pay_in_full,
     receive_every_document,
     record_id_number_and_address,
     resident_id,
@@ -240,23 +240,14 @@ def test_one_customer_through_all_seven_roles(live_app, page, shot):
     page.get_by_test_id("sign-manager").click()
     expect(page.get_by_test_id("contract-signed")).to_be_visible()
     contract_text, contract_fonts = download_pdf(page, "contract-pdf", "journey-contract.pdf")
-    _pay(page, "deposit", yuan_value("5000"), "J" + mobile[-6:] + "1")
-    _pay(page, "balance", total - yuan_value("5000"), "J" + mobile[-6:] + "2")
-    expect(page.get_by_test_id("order-due")).to_contain_text("0.00")
+    pay_in_full(page, deposit=yuan_value("5000"), total=total, receipt="J" + mobile[-6:])
     shot("05-contract-signed-paid")
     log_out(page)
 
     # 7. the clerk books today's handover, passes the PDI and collects the documents
     log_in(page, live_app, "clerk")
-    page.goto(f"{live_app}/deliveries/?store={STORE}")
-    book = page.get_by_test_id("delivery-book")
-    _select_option_with(book.locator("select[name=order]"), name)
     # booked for tomorrow: the customer comes a day early, and the handover records the day it really happened
-    book.locator("input[name=day]").fill(_in_days(page, 1))
-    book.locator("input[name=time]").fill("10:00")
-    page.get_by_test_id("delivery-book-submit").click()
-    expect(page.get_by_test_id("delivery-vin")).to_have_text(vin)
-    delivery_url = page.url
+    delivery_url = book_delivery(page, live_app, name, vin, day=_in_days(page, 1), time="10:00")
     pass_every_pdi_item(page)
     receive_every_document(page, invoice_number="44" + mobile[-8:])
     page.get_by_test_id("delivery-prepare").click()
