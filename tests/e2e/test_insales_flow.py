@@ -180,15 +180,8 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
     order_url = page.url
 
     # when he prepares the contract from the order, reviews it with the customer and sends it to signatures
-    page.get_by_test_id("contract-create").click()
-    expect(page.get_by_test_id("contract-blockers")).to_have_count(0)
-    page.get_by_test_id("contract-submit").click()
     # and the customer signs with the typed name, then he signs as the consultant
-    sign = page.get_by_test_id("sign-customer")
-    sign.locator("input[name=typed_name]").fill(name)
-    page.get_by_test_id("sign-customer-submit").click()
-    page.get_by_test_id("sign-consultant").click()
-    expect(page.get_by_test_id("sign-consultant")).to_have_count(0)
+    contract_signed_by_customer_and_consultant(page, name)
     shot("3-contract-two-signatures")
     log_out(page)
 
@@ -286,6 +279,18 @@ def test_accepted_offer_to_signed_contract_paid_delivered_and_registered(live_ap
     ):
         expect(timeline.locator(f"li[data-action='{action}']").first).to_be_visible()
     shot("10-timeline")
+
+
+def contract_signed_by_customer_and_consultant(page: Page, name: str) -> None:
+    """On the order, as the consultant: prepare the contract (no blocker left), send it to signatures; the customer
+    signs with the typed name, then the consultant signs."""
+    page.get_by_test_id("contract-create").click()
+    expect(page.get_by_test_id("contract-blockers")).to_have_count(0)
+    page.get_by_test_id("contract-submit").click()
+    page.get_by_test_id("sign-customer").locator("input[name=typed_name]").fill(name)
+    page.get_by_test_id("sign-customer-submit").click()
+    page.get_by_test_id("sign-consultant").click()
+    expect(page.get_by_test_id("sign-consultant")).to_have_count(0)
 
 
 def pay_in_full(page: Page, *, deposit: Decimal, total: Decimal, receipt: str) -> None:

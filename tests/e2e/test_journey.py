@@ -21,6 +21,7 @@ from .test_insales_flow import (
     _photo_jpeg,
     _register,
     book_delivery,
+    contract_signed_by_customer_and_consultant,
     draw_signature,
     hand_over_every_promised_gift,
     pass_every_pdi_item,
@@ -220,14 +221,7 @@ def test_one_customer_through_all_seven_roles(live_app, page, shot):
     assert re.fullmatch(r"[A-HJ-NPR-Z0-9]{17}", vin), vin
     total = yuan_value(page.get_by_test_id("order-total").text_content() or "")
     order_url = page.url
-    page.get_by_test_id("contract-create").click()
-    expect(page.get_by_test_id("contract-blockers")).to_have_count(0)
-    page.get_by_test_id("contract-submit").click()
-    sign = page.get_by_test_id("sign-customer")
-    sign.locator("input[name=typed_name]").fill(name)
-    page.get_by_test_id("sign-customer-submit").click()
-    page.get_by_test_id("sign-consultant").click()
-    expect(page.get_by_test_id("sign-consultant")).to_have_count(0)
+    contract_signed_by_customer_and_consultant(page, name)
     log_out(page)
 
     # 6. the manager is told and finds the contract counted on his desk; he signs and records the payments
